@@ -1,0 +1,135 @@
+#ifndef APIKIT_CORE_ERROR_HPP
+#define APIKIT_CORE_ERROR_HPP
+
+// apikit's error codes: one enum, one error_category, and one table that maps
+// each code to its HTTP status, its envelope `code` and its default message.
+// Every layer reports failure as a boost::system::error_code of this category,
+// and the HTTP layer turns it into a response through this table alone, so a
+// code cannot mean 409 in one place and 400 in another.
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace apikit {
+
+enum class errc : int {
+    // 0 is success in every error_category; no errc value uses it.
+    validation_error = 1,   ///< 422: the request is well-formed but its values are not
+    malformed_request,      ///< 400: the request cannot be parsed (bad JSON, bad framing)
+    invalid_cursor,         ///< 400: a pagination cursor was tampered with, truncated or foreign
+    unauthorized,           ///< 401: no or bad credentials
+    forbidden,              ///< 403: credentials that do not allow this
+    not_found,              ///< 404: no such resource or route
+    method_not_allowed,     ///< 405: the route exists, the method does not
+    request_timeout,        ///< 408: the client was too slow to send its request
+    conflict,               ///< 409: the request conflicts with the resource's state
+    payload_too_large,      ///< 413: the body exceeds the configured limit
+    unsupported_media_type, ///< 415: the body's Content-Type is not accepted
+    rate_limited,           ///< 429: the caller is over its limit
+    headers_too_large,      ///< 431: the header section exceeds the configured limit
+    internal_error,         ///< 500: a bug or an unexpected failure; details stay in the log
+    service_unavailable,    ///< 503: a dependency is down or the server is shutting down
+};
+
+/// What the HTTP layer needs to know about one `errc`.
+struct errc_info {
+    unsigned status;               ///< HTTP status code
+    std::string_view code;         ///< the envelope's `code`, stable, snake_case
+    std::string_view message;      ///< the default human-readable message
+};
+
+namespace detail {
+
+// Indexed by the enum's value; the static_assert below keeps it in step.
+inline constexpr std::array<errc_info, 16> errc_table{{
+    {500, "internal_error", "Internal server error"}, // 0: not an errc; never used
+    {422, "validation_error", "Invalid request parameters"},
+    {400, "malformed_request", "The request could not be parsed"},
+    {400, "invalid_cursor", "The pagination cursor is invalid"},
+    {401, "unauthorized", "Authentication is required"},
+    {403, "forbidden", "You are not allowed to do this"},
+    {404, "not_found", "The resource was not found"},
+    {405, "method_not_allowed", "The method is not allowed on this resource"},
+    {408, "request_timeout", "The request was not received in time"},
+    {409, "conflict", "The request conflicts with the current state of the resource"},
+    {413, "payload_too_large", "The request body is too large"},
+    {415, "unsupported_media_type", "The request body's content type is not supported"},
+    {429, "rate_limited", "Too many requests"},
+    {431, "headers_too_large", "The request header fields are too large"},
+    {500, "internal_error", "Internal server error"},
+    {503, "service_unavailable", "The service is temporarily unavailable"},
+}};
+static_assert(errc_table.size() == static_cast<std::size_t>(errc::service_unavailable) + 1,
+              "every apikit::errc needs exactly one row in detail::errc_table");
+
+} // namespace detail
+
+/// The row of the table for `e`.
+constexpr errc_info const& info(errc e) noexcept {
+    auto const i = static_cast<std::size_t>(e);
+    return i < detail::errc_table.size() ? detail::errc_table[i] : detail::errc_table[0];
+}
+
+/// The category of every apikit error code; its name is "apikit".
+class error_category_impl final : public boost::system::error_category {
+public:
+    // A fixed id makes equality a compare of ids, and keeps the category one
+    // even if two shared objects each hold a copy of the inline variable.
+    constexpr error_category_impl() noexcept : boost::system::error_category(0xa91c1d5e0f2a7b31) {}
+
+    char const* name() const noexcept override { return "apikit"; }
+
+    std::string message(int ev) const override {
+        return std::string(info(static_cast<errc>(ev)).message);
+    }
+
+    char const* message(int ev, char* buffer, std::size_t len) const noexcept override {
+        auto const m = info(static_cast<errc>(ev)).message;
+        if (len == 0)
+            return buffer;
+        auto const n = m.size() < len - 1 ? m.size() : len - 1;
+        m.copy(buffer, n);
+        buffer[n] = '\0';
+        return buffer;
+    }
+};
+
+inline constexpr error_category_impl error_category_instance{};
+
+inline boost::system::error_category const& error_category() noexcept {
+    return error_category_instance;
+}
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+/// The `errc` an error code stands for: itself when it is apikit's, else
+/// `internal_error`, so a foreign failure never leaks its text to a client.
+inline errc to_errc(boost::system::error_code const& ec) noexcept {
+    if (ec.category() == error_category() && ec.value() > 0 &&
+        ec.value() <= static_cast<int>(errc::service_unavailable))
+        return static_cast<errc>(ec.value());
+    return errc::internal_error;
+}
+
+/// The HTTP status an error code is answered with.
+inline unsigned http_status(boost::system::error_code const& ec) noexcept {
+    return info(to_errc(ec)).status;
+}
+
+/// Fallible calls return `result<T>`: a value or an apikit error code.
+template <class T>
+using result = boost::system::result<T, boost::system::error_code>;
+
+} // namespace apikit
+
+template <>
+struct boost::system::is_error_code_enum<apikit::errc> : std::true_type {};
+
+#endif

@@ -1,0 +1,122 @@
+#ifndef APIKIT_CORE_RANDOM_HPP
+#define APIKIT_CORE_RANDOM_HPP
+
+// Random bytes and prefixed random ids (`req_…`, `evt_…`, `job_…`) from
+// OpenSSL's CSPRNG. A server mints an id for nearly every request, so bytes are
+// drawn from a per-thread pool refilled 4 KiB at a time: one RAND_bytes call
+// (and its locks) per ~180 ids instead of one per id. After fork() the child
+// refills before its next draw, so parent and child never share bytes.
+
+#include <openssl/rand.h>
+
+#include <pthread.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace apikit {
+
+namespace detail {
+
+inline std::atomic<unsigned> fork_generation{0};
+
+inline void register_fork_handler() noexcept {
+    static bool const registered = [] {
+        ::pthread_atfork(nullptr, nullptr,
+                         [] { fork_generation.fetch_add(1, std::memory_order_relaxed); });
+        return true;
+    }();
+    (void)registered;
+}
+
+class random_pool {
+public:
+    void fill(void* out, std::size_t n) {
+        if (n > pool_.size()) {
+            draw(out, n);
+            return;
+        }
+        auto const gen = fork_generation.load(std::memory_order_relaxed);
+        if (gen != generation_) {
+            generation_ = gen;
+            used_ = pool_.size();
+        }
+        if (pool_.size() - used_ < n) {
+            draw(pool_.data(), pool_.size());
+            used_ = 0;
+        }
+        std::memcpy(out, pool_.data() + used_, n);
+        // Bytes handed out are erased, so a later leak of the pool cannot
+        // reveal ids or keys already issued.
+        std::memset(pool_.data() + used_, 0, n);
+        used_ += n;
+    }
+
+private:
+    static void draw(void* out, std::size_t n) {
+        if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1)
+            throw std::runtime_error("apikit: the CSPRNG (RAND_bytes) failed");
+    }
+
+    std::array<unsigned char, 4096> pool_{};
+    std::size_t used_ = pool_.size();
+    unsigned generation_ = 0;
+};
+
+inline random_pool& thread_random_pool() {
+    register_fork_handler();
+    thread_local random_pool pool;
+    return pool;
+}
+
+} // namespace detail
+
+/// Fills `out` with `n` bytes from the CSPRNG.
+inline void random_bytes(void* out, std::size_t n) { detail::thread_random_pool().fill(out, n); }
+
+/// Characters of a random id: base62, so an id is one word when double-clicked
+/// and needs no escaping in a URL, a header or JSON.
+inline constexpr std::string_view id_alphabet =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Characters of randomness in an id: 22 base62 characters are 131 bits, as
+/// unguessable as a random UUID (122 bits) with room to spare.
+inline constexpr std::size_t id_random_length = 22;
+
+/// Appends `id_random_length` random base62 characters to `out`.
+inline void append_random_id(std::string& out) {
+    auto const start = out.size();
+    out.resize(start + id_random_length);
+    std::array<unsigned char, 48> bytes;
+    std::size_t have = 0, used = 0;
+    for (std::size_t i = 0; i < id_random_length;) {
+        if (used == have) {
+            random_bytes(bytes.data(), bytes.size());
+            have = bytes.size();
+            used = 0;
+        }
+        // Rejection sampling: 248 = 4 × 62, so the bytes kept map uniformly.
+        unsigned const b = bytes[used++];
+        if (b < 248)
+            out[start + i++] = id_alphabet[b % 62];
+    }
+}
+
+/// A new id: `prefix` followed by 22 random base62 characters, e.g.
+/// `random_id("req_")` → `req_4UM1pQy0r8hV3kX9cTn2Lb`.
+inline std::string random_id(std::string_view prefix) {
+    std::string id;
+    id.reserve(prefix.size() + id_random_length);
+    id.append(prefix);
+    append_random_id(id);
+    return id;
+}
+
+} // namespace apikit
+
+#endif

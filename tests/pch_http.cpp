@@ -1,0 +1,1 @@
+// Carries the HTTP precompiled header that test binaries reuse.
