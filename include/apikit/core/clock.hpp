@@ -13,8 +13,9 @@
 namespace apikit {
 
 /// A clock object: `c.now()` returns its `time_point`. Unlike the standard
-/// Cpp17Clock requirement, `now()` is a member, so a clock may carry state
-/// (a manual clock, a clock shifted for a test).
+/// Cpp17Clock requirement, `now()` is called on an object, so a clock may carry
+/// state (a manual clock, a clock shifted for a test); the standard clocks,
+/// whose `now()` is static, model it too.
 template <class C>
 concept clock = requires(C const& c) {
     typename C::rep;
@@ -24,22 +25,11 @@ concept clock = requires(C const& c) {
     { c.now() } -> std::same_as<typename C::time_point>;
 };
 
-/// Adapts a standard clock type (`std::chrono::steady_clock`,
-/// `std::chrono::system_clock`) to the `apikit::clock` concept.
-template <class StdClock>
-struct std_clock {
-    using rep = typename StdClock::rep;
-    using period = typename StdClock::period;
-    using duration = typename StdClock::duration;
-    using time_point = typename StdClock::time_point;
-
-    time_point now() const noexcept { return StdClock::now(); }
-};
-
-/// Monotonic time for intervals, timeouts and limiters.
-using steady_clock = std_clock<std::chrono::steady_clock>;
-/// Wall time for timestamps and anything sent to a client as epoch seconds.
-using system_clock = std_clock<std::chrono::system_clock>;
+/// The standard clocks model `apikit::clock` as they are: a static `now()` is
+/// callable on an object too. These names are for code that spells its
+/// defaults in apikit's namespace.
+using steady_clock = std::chrono::steady_clock; ///< intervals, timeouts, limiters
+using system_clock = std::chrono::system_clock; ///< timestamps, epoch seconds sent to clients
 
 /// A clock that moves only when told to. Its `time_point` is the base clock's,
 /// so it plugs in wherever the base clock does. Safe to read from many
@@ -76,8 +66,10 @@ private:
     std::atomic<rep> ticks_{0};
 };
 
-static_assert(clock<steady_clock>, "apikit::steady_clock must model apikit::clock");
-static_assert(clock<system_clock>, "apikit::system_clock must model apikit::clock");
+static_assert(clock<std::chrono::steady_clock>,
+              "std::chrono::steady_clock must model apikit::clock");
+static_assert(clock<std::chrono::system_clock>,
+              "std::chrono::system_clock must model apikit::clock");
 static_assert(clock<manual_clock<>>, "apikit::manual_clock must model apikit::clock");
 
 } // namespace apikit

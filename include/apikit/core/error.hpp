@@ -38,9 +38,9 @@ enum class errc : int {
 
 /// What the HTTP layer needs to know about one `errc`.
 struct errc_info {
-    unsigned status;               ///< HTTP status code
-    std::string_view code;         ///< the envelope's `code`, stable, snake_case
-    std::string_view message;      ///< the default human-readable message
+    unsigned status;          ///< HTTP status code
+    std::string_view code;    ///< the envelope's `code`, stable, snake_case
+    std::string_view message; ///< the default human-readable message
 };
 
 namespace detail {

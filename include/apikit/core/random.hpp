@@ -77,7 +77,9 @@ inline random_pool& thread_random_pool() {
 } // namespace detail
 
 /// Fills `out` with `n` bytes from the CSPRNG.
-inline void random_bytes(void* out, std::size_t n) { detail::thread_random_pool().fill(out, n); }
+inline void random_bytes(void* out, std::size_t n) {
+    detail::thread_random_pool().fill(out, n);
+}
 
 /// Characters of a random id: base62, so an id is one word when double-clicked
 /// and needs no escaping in a URL, a header or JSON.

@@ -39,8 +39,12 @@ constexpr char* put2(char* o, unsigned v) noexcept {
 /// The length of every timestamp this header writes.
 inline constexpr std::size_t rfc3339_ms_size = 24; // 2024-01-15T10:00:00.123Z
 
-/// Appends `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`; years outside 0000–9999 clamp.
-inline void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point t) {
+/// Appends `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, truncated to the millisecond.
+/// Years outside 0000–9999 (reachable with a coarse duration such as
+/// `sys_time<milliseconds>`) clamp to the first or last instant RFC 3339 can
+/// write, rather than writing a malformed year.
+template <class Duration>
+void append_rfc3339_ms(std::string& out, std::chrono::sys_time<Duration> t) {
     using namespace std::chrono;
     auto const ms = floor<milliseconds>(t).time_since_epoch().count();
     std::int64_t const day_ms = 86'400'000;
@@ -79,7 +83,8 @@ inline void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_
     out.append(buf.data(), buf.size());
 }
 
-inline std::string format_rfc3339_ms(std::chrono::system_clock::time_point t) {
+template <class Duration>
+std::string format_rfc3339_ms(std::chrono::sys_time<Duration> t) {
     std::string s;
     append_rfc3339_ms(s, t);
     return s;
