@@ -1,1 +1,1 @@
-// Carries the HTTP precompiled header that test binaries reuse.
+// The translation unit that carries a precompiled header for the test binaries to reuse.
