@@ -1,0 +1,54 @@
+#ifndef APIKIT_SERVER_MODEL_HPP
+#define APIKIT_SERVER_MODEL_HPP
+
+// The sample service's resources, as the API shows them. A stored record is
+// immutable once published: the store hands out shared_ptr<T const>, so a
+// page of users costs one reference count per row rather than a copy of
+// every string, and a reader never sees a record half-written. A change (a
+// later PATCH) publishes a new record with version + 1.
+
+#include <boost/json/value_from.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace sample {
+
+struct user {
+    std::string id;         ///< "user_" + 22 random base62 characters
+    std::string email;      ///< as given at sign-up; uniqueness ignores case
+    std::string name;       ///< as given at sign-up
+    std::string created_at; ///< RFC 3339 UTC with milliseconds, formatted once
+    std::int64_t version;   ///< starts at 1; the optimistic-locking counter
+    std::uint64_t seq;      ///< insertion order, the keyset sort key; never shown
+};
+
+struct order {
+    std::string id;      ///< "order_" + 22 random base62 characters
+    std::string user_id; ///< the owner
+    std::string item;
+    std::int64_t quantity;
+    std::string created_at;
+    std::uint64_t seq; ///< insertion order among all orders; never shown
+};
+
+// The JSON shapes of the contract: exactly these members, in this order.
+inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, user const& u) {
+    v = {{"id", u.id},
+         {"email", u.email},
+         {"name", u.name},
+         {"created_at", u.created_at},
+         {"version", u.version}};
+}
+
+inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, order const& o) {
+    v = {{"id", o.id},
+         {"user_id", o.user_id},
+         {"item", o.item},
+         {"quantity", o.quantity},
+         {"created_at", o.created_at}};
+}
+
+} // namespace sample
+
+#endif

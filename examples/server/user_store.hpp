@@ -1,0 +1,283 @@
+#ifndef APIKIT_SERVER_USER_STORE_HPP
+#define APIKIT_SERVER_USER_STORE_HPP
+
+// The sample service's storage: users and their orders, in memory. One
+// class, behind the `user_store` concept, so a PostgreSQL store can replace
+// it without touching a route.
+//
+// Concurrency: one std::shared_mutex. Reads (get, list) share it; writes
+// (create) hold it alone for a few map operations — the id and the
+// record are built before the lock is taken. It is the simplest design
+// that is obviously correct, and at this store's cost per operation (well
+// under a microsecond inside the lock) the lock is not what limits a server.
+//
+// Unique email: the check and the insert happen under one exclusive lock,
+// so of many concurrent sign-ups with one email exactly one wins and the
+// rest get errc::conflict. Emails compare ignoring ASCII case, in the local
+// part too: RFC 5321 lets a mail server treat `Ada@x.io` and `ada@x.io` as
+// two mailboxes, but no real one does, and two accounts that differ only in
+// case are a support ticket waiting to happen. The email is stored as given.
+//
+// Listing is keyset pagination, newest first, over (seq, id): seq is the
+// insertion order, assigned under the lock, so it is unique and never goes
+// back even when the wall clock does; the id is the tie-breaker the keyset
+// pattern asks for, and what a SQL table keyed by (created_at, id) would
+// need. A page resumes strictly after the last row it returned, so rows
+// inserted or deleted between pages are never skipped or repeated.
+
+#include "model.hpp"
+
+#include <apikit/core/clock.hpp>
+#include <apikit/core/error.hpp>
+#include <apikit/core/random.hpp>
+#include <apikit/core/timestamp.hpp>
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace sample {
+
+/// Where a page stops: the sort key and the id of its last row. The next
+/// page starts strictly after it.
+struct position {
+    std::uint64_t seq = 0;
+    std::string id;
+
+    friend auto operator<=>(position const&, position const&) = default;
+};
+
+/// One page of a keyset listing, newest first.
+template <class T>
+struct keyset_page {
+    std::vector<std::shared_ptr<T const>> rows;
+    std::optional<position> next; ///< set when more rows follow
+};
+
+/// One page of an offset listing.
+template <class T>
+struct offset_page {
+    std::vector<std::shared_ptr<T const>> rows;
+    std::size_t total = 0; ///< rows in the whole listing
+};
+
+struct new_user {
+    std::string email;
+    std::string name;
+};
+
+struct new_order {
+    std::string item;
+    std::int64_t quantity = 0;
+};
+
+/// What the routes need from a store. Every call is safe from many threads.
+template <class S>
+concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std::string_view id,
+                              std::size_t n, std::optional<position> const& after) {
+    { s.create_user(std::move(nu)) } -> std::same_as<apikit::result<std::shared_ptr<user const>>>;
+    { cs.find_user(id) } -> std::same_as<std::shared_ptr<user const>>;
+    { cs.list_users(n, after) } -> std::same_as<keyset_page<user>>;
+    { cs.list_users_offset(n, n) } -> std::same_as<offset_page<user>>;
+    {
+        s.create_order(id, std::move(no))
+        } -> std::same_as<apikit::result<std::shared_ptr<order const>>>;
+    { cs.list_orders(id, n, after) } -> std::same_as<apikit::result<keyset_page<order>>>;
+};
+
+namespace detail {
+
+/// The key emails are unique under: ASCII letters folded to lower case.
+inline std::string fold_email(std::string_view email) {
+    std::string key(email);
+    for (char& c : key)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return key;
+}
+
+// Transparent hashing, so lookups by std::string_view allocate nothing.
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+/// Rows ordered by (seq, id); iterated backwards for newest first.
+template <class T>
+using ordered_rows = std::map<position, std::shared_ptr<T const>, std::less<>>;
+
+/// Up to `limit` rows strictly older than `after` (all rows when absent),
+/// newest first, and the position to resume from when more remain.
+template <class T>
+keyset_page<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
+                            std::optional<position> const& after) {
+    keyset_page<T> page;
+    // lower_bound finds the first row not older than the cursor, so the walk
+    // back starts below it whether or not the cursor's own row still exists.
+    auto it = after ? rows.lower_bound(*after) : rows.end();
+    page.rows.reserve(std::min(limit, rows.size()));
+    while (it != rows.begin() && page.rows.size() < limit)
+        page.rows.push_back((--it)->second);
+    if (it != rows.begin() && !page.rows.empty())
+        page.next = position{page.rows.back()->seq, page.rows.back()->id};
+    return page;
+}
+
+} // namespace detail
+
+/// The in-memory store, reading the time for `created_at` from `Clock`.
+template <apikit::clock Clock = apikit::system_clock>
+class memory_user_store {
+    static_assert(std::same_as<typename Clock::time_point, std::chrono::system_clock::time_point>,
+                  "created_at is wall time: the store's Clock must give system_clock time points");
+
+public:
+    /// The arguments construct the clock (none for a real clock, a start
+    /// time for apikit::manual_clock).
+    template <class... ClockArgs>
+    explicit memory_user_store(ClockArgs&&... clock_args)
+        : clock_(std::forward<ClockArgs>(clock_args)...) {}
+
+    memory_user_store(memory_user_store const&) = delete;
+    memory_user_store& operator=(memory_user_store const&) = delete;
+
+    Clock& clock() noexcept { return clock_; }
+
+    /// Adds a user; errc::conflict when the email (ignoring case) is taken.
+    /// The fields are taken as given: validating them is the caller's job.
+    apikit::result<std::shared_ptr<user const>> create_user(new_user in) {
+        auto key = detail::fold_email(in.email);
+        auto row = std::make_shared<user>();
+        row->id = apikit::random_id("user_");
+        row->email = std::move(in.email);
+        row->name = std::move(in.name);
+        row->version = 1;
+        row->created_at.reserve(apikit::rfc3339_ms_size);
+
+        std::unique_lock lock(mutex_);
+        auto const [email_it, fresh] = by_email_.try_emplace(std::move(key), row->id);
+        if (!fresh)
+            return apikit::make_error_code(apikit::errc::conflict);
+        // Time and sequence are taken under the lock so that created_at never
+        // decreases along seq while the clock moves forward.
+        apikit::append_rfc3339_ms(row->created_at, clock_.now());
+        row->seq = ++seq_;
+        std::shared_ptr<user const> published = std::move(row);
+        by_id_.try_emplace(published->id, account{published, {}});
+        users_.emplace(position{published->seq, published->id}, published);
+        return published;
+    }
+
+    /// The user with `id`, or null.
+    std::shared_ptr<user const> find_user(std::string_view id) const {
+        std::shared_lock lock(mutex_);
+        auto const it = by_id_.find(id);
+        return it == by_id_.end() ? nullptr : it->second.profile;
+    }
+
+    /// Up to `limit` users after `after`, newest first.
+    keyset_page<user> list_users(std::size_t limit, std::optional<position> const& after) const {
+        std::shared_lock lock(mutex_);
+        return detail::newest_first(users_, limit, after);
+    }
+
+    /// `count` users from the `offset`-th newest, and the number of users.
+    offset_page<user> list_users_offset(std::size_t offset, std::size_t count) const {
+        offset_page<user> page;
+        std::shared_lock lock(mutex_);
+        page.total = users_.size();
+        if (offset >= users_.size())
+            return page;
+        auto it = users_.rbegin();
+        // A std::map walks to an offset one row at a time: O(offset), the
+        // reason the cursor listing is the preferred one.
+        std::advance(it, static_cast<std::ptrdiff_t>(offset));
+        page.rows.reserve(std::min(count, users_.size() - offset));
+        for (; it != users_.rend() && page.rows.size() < count; ++it)
+            page.rows.push_back(it->second);
+        return page;
+    }
+
+    /// Removes a user and their orders; false when there was none. (No route
+    /// deletes yet; the keyset tests use it to delete between pages.)
+    bool erase_user(std::string_view id) {
+        std::unique_lock lock(mutex_);
+        auto const it = by_id_.find(id);
+        if (it == by_id_.end())
+            return false;
+        auto const& profile = *it->second.profile;
+        by_email_.erase(detail::fold_email(profile.email));
+        users_.erase(position{profile.seq, profile.id});
+        by_id_.erase(it);
+        return true;
+    }
+
+    /// Adds an order for user `user_id`; errc::not_found when there is none.
+    apikit::result<std::shared_ptr<order const>> create_order(std::string_view user_id,
+                                                              new_order in) {
+        auto row = std::make_shared<order>();
+        row->id = apikit::random_id("order_");
+        row->user_id = user_id;
+        row->item = std::move(in.item);
+        row->quantity = in.quantity;
+        row->created_at.reserve(apikit::rfc3339_ms_size);
+
+        std::unique_lock lock(mutex_);
+        auto const it = by_id_.find(user_id);
+        if (it == by_id_.end())
+            return apikit::make_error_code(apikit::errc::not_found);
+        apikit::append_rfc3339_ms(row->created_at, clock_.now());
+        row->seq = ++seq_;
+        std::shared_ptr<order const> published = std::move(row);
+        it->second.orders.emplace(position{published->seq, published->id}, published);
+        return published;
+    }
+
+    /// Up to `limit` of the user's orders after `after`, newest first;
+    /// errc::not_found when there is no such user.
+    apikit::result<keyset_page<order>> list_orders(std::string_view user_id, std::size_t limit,
+                                                   std::optional<position> const& after) const {
+        std::shared_lock lock(mutex_);
+        auto const it = by_id_.find(user_id);
+        if (it == by_id_.end())
+            return apikit::make_error_code(apikit::errc::not_found);
+        return detail::newest_first(it->second.orders, limit, after);
+    }
+
+private:
+    struct account {
+        std::shared_ptr<user const> profile;
+        detail::ordered_rows<order> orders;
+    };
+
+    Clock clock_;
+    mutable std::shared_mutex mutex_;
+    std::uint64_t seq_ = 0; // one sequence for users and orders: both only need uniqueness
+    detail::string_map<account> by_id_;
+    detail::string_map<std::string> by_email_; // folded email → user id
+    detail::ordered_rows<user> users_;
+};
+
+static_assert(user_store<memory_user_store<>>,
+              "sample::memory_user_store must model sample::user_store");
+
+} // namespace sample
+
+#endif
