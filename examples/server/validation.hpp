@@ -1,0 +1,127 @@
+#ifndef APIKIT_SERVER_VALIDATION_HPP
+#define APIKIT_SERVER_VALIDATION_HPP
+
+// The sample service's input rules, one function per field. Each returns
+// the message for the field's entry in a 422's `details`, or nothing when
+// the value is acceptable; a missing member is passed as null, so "missing"
+// and "wrong type" are reported like any other bad value.
+
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sample {
+
+inline constexpr std::size_t max_email_length = 254; // RFC 5321's path limit, less the <>
+inline constexpr std::size_t max_email_local_length = 64;
+inline constexpr std::size_t max_name_length = 200; // in characters (code points)
+inline constexpr std::size_t max_item_length = 200;
+inline constexpr std::int64_t min_quantity = 1;
+inline constexpr std::int64_t max_quantity = 1000;
+
+using problem = std::optional<std::string_view>;
+
+namespace detail {
+
+inline bool is_control(unsigned char c) noexcept {
+    return c < 0x20 || c == 0x7f;
+}
+
+/// Code points in `s`, which Boost.JSON has already checked is UTF-8.
+inline std::size_t utf8_length(std::string_view s) noexcept {
+    std::size_t n = 0;
+    for (unsigned char c : s)
+        n += (c & 0xc0) != 0x80; // count every byte but continuation bytes
+    return n;
+}
+
+inline bool is_blank(std::string_view s) noexcept {
+    return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos;
+}
+
+/// The email's shape, not its deliverability (only sending mail proves
+/// that): one '@', a local part of 1 to 64 bytes, a domain of dot-separated
+/// non-empty labels with at least one dot, and no spaces or control
+/// characters anywhere. Bytes above 0x7f pass, for internationalized
+/// addresses (RFC 6531).
+inline bool email_shape_ok(std::string_view e) noexcept {
+    auto const at = e.find('@');
+    if (at == e.npos || e.find('@', at + 1) != e.npos)
+        return false;
+    auto const local = e.substr(0, at), domain = e.substr(at + 1);
+    if (local.empty() || local.size() > max_email_local_length)
+        return false;
+    for (unsigned char c : e)
+        if (c == ' ' || is_control(c))
+            return false;
+    if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
+        domain.find('.') == domain.npos || domain.find("..") != domain.npos)
+        return false;
+    return true;
+}
+
+inline problem text_problem(boost::json::value const* v, std::size_t max_length,
+                            std::string_view too_long) {
+    if (!v || v->is_null())
+        return "is required";
+    if (!v->is_string())
+        return "must be a string";
+    std::string_view const s = v->get_string();
+    if (is_blank(s))
+        return "must not be blank";
+    if (utf8_length(s) > max_length)
+        return too_long;
+    for (unsigned char c : s)
+        if (is_control(c))
+            return "must not contain control characters";
+    return std::nullopt;
+}
+
+} // namespace detail
+
+inline problem email_problem(boost::json::value const* v) {
+    if (!v || v->is_null())
+        return "is required";
+    if (!v->is_string())
+        return "must be a string";
+    std::string_view const s = v->get_string();
+    if (s.size() > max_email_length)
+        return "must be at most 254 characters";
+    if (!detail::email_shape_ok(s))
+        return "Invalid format";
+    return std::nullopt;
+}
+
+inline problem name_problem(boost::json::value const* v) {
+    return detail::text_problem(v, max_name_length, "must be at most 200 characters");
+}
+
+inline problem item_problem(boost::json::value const* v) {
+    return detail::text_problem(v, max_item_length, "must be at most 200 characters");
+}
+
+/// An integer from 1 to 1000. A JSON number with a fraction or an exponent
+/// (`2.0`, `1e2`) is not an integer here, even when its value is whole:
+/// Boost.JSON parses those as double, and a client that sends them has a bug
+/// worth hearing about.
+inline problem quantity_problem(boost::json::value const* v) {
+    if (!v || v->is_null())
+        return "is required";
+    std::int64_t q = 0;
+    if (v->is_int64())
+        q = v->get_int64();
+    else if (v->is_uint64())
+        return "must be between 1 and 1000"; // above INT64_MAX
+    else
+        return "must be an integer";
+    if (q < min_quantity || q > max_quantity)
+        return "must be between 1 and 1000";
+    return std::nullopt;
+}
+
+} // namespace sample
+
+#endif

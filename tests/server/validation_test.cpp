@@ -1,0 +1,119 @@
+// The sample server's field rules, each value checked alone.
+
+#include "validation.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace json = boost::json;
+
+namespace {
+
+// The rule's verdict on a JSON text, "" when it accepts.
+template <class Rule>
+std::string verdict(Rule rule, std::string_view text) {
+    auto const v = json::parse(text);
+    auto const p = rule(&v);
+    return p ? std::string(*p) : std::string();
+}
+
+std::string quoted(std::string const& s) {
+    return json::serialize(json::value(s));
+}
+
+} // namespace
+
+TEST_CASE("email: a sane shape passes") {
+    for (auto const* ok :
+         {R"("ada@example.com")", R"("a@b.co")", R"("first.last+tag@sub.example.org")",
+          R"("ADA@EXAMPLE.COM")", R"("josé@exämple.de")"}) {
+        CAPTURE(ok);
+        CHECK(verdict(sample::email_problem, ok) == "");
+    }
+    std::string const longest = std::string(64, 'a') + "@" + std::string(185, 'b') + ".com";
+    REQUIRE(longest.size() == 254);
+    CHECK(verdict(sample::email_problem, quoted(longest)) == "");
+}
+
+TEST_CASE("email: every bad shape is an invalid format") {
+    for (auto const* bad :
+         {R"("")", R"("ada")", R"("ada@")", R"("@example.com")", R"("ada@example")",
+          R"("ada@@example.com")", R"("a@b@example.com")", R"("ada @example.com")",
+          R"("ada@exa mple.com")", R"(" ada@example.com")", R"("ada@example.com ")",
+          R"("ada@.example.com")", R"("ada@example.com.")", R"("ada@example..com")",
+          R"("ada\u0000@example.com")", R"("ada@example.com\n")", R"("ada\t@example.com")",
+          R"("ada@example.com\u007f")"}) {
+        CAPTURE(bad);
+        CHECK(verdict(sample::email_problem, bad) == "Invalid format");
+    }
+    std::string const long_local = std::string(65, 'a') + "@example.com";
+    CHECK(verdict(sample::email_problem, quoted(long_local)) == "Invalid format");
+    std::string const too_long = std::string(64, 'a') + "@" + std::string(186, 'b') + ".com";
+    REQUIRE(too_long.size() == 255);
+    CHECK(verdict(sample::email_problem, quoted(too_long)) == "must be at most 254 characters");
+}
+
+TEST_CASE("email: missing or not a string") {
+    CHECK(sample::email_problem(nullptr) == "is required");
+    CHECK(verdict(sample::email_problem, "null") == "is required");
+    for (auto const* bad : {"42", "true", "[]", "{}", R"(["a@b.co"])", "1.5"}) {
+        CAPTURE(bad);
+        CHECK(verdict(sample::email_problem, bad) == "must be a string");
+    }
+}
+
+TEST_CASE("name: non-blank text of at most 200 characters") {
+    CHECK(verdict(sample::name_problem, R"("Ada")") == "");
+    CHECK(verdict(sample::name_problem, R"("  Ada Lovelace ")") == "");
+    CHECK(verdict(sample::name_problem, quoted(std::string(200, 'x'))) == "");
+    // 200 characters of two bytes each: the limit counts characters.
+    std::string accents;
+    for (int i = 0; i < 200; ++i)
+        accents += "é";
+    CHECK(verdict(sample::name_problem, quoted(accents)) == "");
+    CHECK(verdict(sample::name_problem, quoted(accents + "é")) == "must be at most 200 characters");
+    CHECK(verdict(sample::name_problem, quoted(std::string(201, 'x'))) ==
+          "must be at most 200 characters");
+
+    for (auto const* blank : {R"("")", R"(" ")", R"("\t\n ")"}) {
+        CAPTURE(blank);
+        CHECK(verdict(sample::name_problem, blank) == "must not be blank");
+    }
+    CHECK(verdict(sample::name_problem, R"("Ada\u0000")") == "must not contain control characters");
+    CHECK(verdict(sample::name_problem, R"("Ada\nLovelace")") ==
+          "must not contain control characters");
+    CHECK(sample::name_problem(nullptr) == "is required");
+    CHECK(verdict(sample::name_problem, "null") == "is required");
+    CHECK(verdict(sample::name_problem, "7") == "must be a string");
+    CHECK(verdict(sample::name_problem, R"({"first":"Ada"})") == "must be a string");
+}
+
+TEST_CASE("item: the same rule as a name") {
+    CHECK(verdict(sample::item_problem, R"("book")") == "");
+    CHECK(verdict(sample::item_problem, R"("")") == "must not be blank");
+    CHECK(verdict(sample::item_problem, quoted(std::string(201, 'x'))) ==
+          "must be at most 200 characters");
+    CHECK(sample::item_problem(nullptr) == "is required");
+    CHECK(verdict(sample::item_problem, "false") == "must be a string");
+}
+
+TEST_CASE("quantity: an integer from 1 to 1000") {
+    for (auto const* ok : {"1", "2", "999", "1000"}) {
+        CAPTURE(ok);
+        CHECK(verdict(sample::quantity_problem, ok) == "");
+    }
+    for (auto const* out : {"0", "-1", "1001", "9223372036854775807", "-9223372036854775808",
+                            "18446744073709551615"}) {
+        CAPTURE(out);
+        CHECK(verdict(sample::quantity_problem, out) == "must be between 1 and 1000");
+    }
+    for (auto const* bad : {"1.5", "2.0", "1e2", R"("3")", "true", "[1]", "{}"}) {
+        CAPTURE(bad);
+        CHECK(verdict(sample::quantity_problem, bad) == "must be an integer");
+    }
+    CHECK(sample::quantity_problem(nullptr) == "is required");
+    CHECK(verdict(sample::quantity_problem, "null") == "is required");
+}
