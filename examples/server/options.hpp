@@ -79,7 +79,7 @@ inline boost::system::result<std::string, usage_error> decode_cursor_key(std::st
     if (key->size() < min_cursor_key_bytes)
         return usage_error{std::string(source) +
                            ": the key must be at least 32 bytes (43 base64url characters)"};
-    return std::move(*key);
+    return {boost::system::in_place_value, std::move(*key)};
 }
 
 /// Parses `args` (without the program name). `--name value` and
