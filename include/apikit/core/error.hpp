@@ -31,6 +31,7 @@ enum class errc : int {
     payload_too_large,      ///< 413: the body exceeds the configured limit
     unsupported_media_type, ///< 415: the body's Content-Type is not accepted
     rate_limited,           ///< 429: the caller is over its limit
+    cost_exceeds_capacity,  ///< 422: one request asks more of a limit than it can ever grant
     headers_too_large,      ///< 431: the header section exceeds the configured limit
     internal_error,         ///< 500: a bug or an unexpected failure; details stay in the log
     service_unavailable,    ///< 503: a dependency is down or the server is shutting down
@@ -46,7 +47,7 @@ struct errc_info {
 namespace detail {
 
 // Indexed by the enum's value; the static_assert below keeps it in step.
-inline constexpr std::array<errc_info, 16> errc_table{{
+inline constexpr std::array<errc_info, 17> errc_table{{
     {500, "internal_error", "Internal server error"}, // 0: not an errc; never used
     {422, "validation_error", "Invalid request parameters"},
     {400, "malformed_request", "The request could not be parsed"},
@@ -60,6 +61,7 @@ inline constexpr std::array<errc_info, 16> errc_table{{
     {413, "payload_too_large", "The request body is too large"},
     {415, "unsupported_media_type", "The request body's content type is not supported"},
     {429, "rate_limited", "Too many requests"},
+    {422, "cost_exceeds_capacity", "The request costs more than the rate limit can ever allow"},
     {431, "headers_too_large", "The request header fields are too large"},
     {500, "internal_error", "Internal server error"},
     {503, "service_unavailable", "The service is temporarily unavailable"},
