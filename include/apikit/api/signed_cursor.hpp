@@ -1,0 +1,120 @@
+#ifndef APIKIT_API_SIGNED_CURSOR_HPP
+#define APIKIT_API_SIGNED_CURSOR_HPP
+
+// A cursor the client cannot forge: the compact JSON position signed with
+// HMAC-SHA256 under a server key. The text is base64url (with padding) of
+//
+//   version (1 byte, = 1) | key id (1 byte) | JSON | HMAC-SHA256 (32 bytes)
+//
+// where the MAC covers everything before it. The version byte lets the layout
+// change later without misreading old cursors; the key id lets the server
+// rotate its key: sign with the new key, and keep verifying cursors still in
+// flight under the retired ones until they have aged out.
+//
+// Decoding checks, in this order, length, base64url, version, key id, and the
+// MAC (in constant time) before it parses a single byte of JSON, so a
+// tampered, truncated or foreign cursor, or any other bytes, is
+// errc::invalid_cursor and unauthenticated input never reaches the parser.
+
+#include <apikit/api/cursor.hpp>
+#include <apikit/core/base64url.hpp>
+#include <apikit/core/constant_time.hpp>
+#include <apikit/core/error.hpp>
+#include <apikit/core/hmac.hpp>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace apikit::api {
+
+/// A signing key and the id a cursor names it by.
+struct cursor_key {
+    std::uint8_t id = 0;
+    std::string secret;
+};
+
+class signed_cursor {
+public:
+    static constexpr unsigned char format_version = 1;
+    /// HMAC-SHA256 wants a key at least as long as its output (RFC 2104 §3).
+    static constexpr std::size_t min_secret_size = 32;
+
+    /// Signs and verifies with `secret` as key id 0. Throws
+    /// std::invalid_argument when the secret is shorter than min_secret_size.
+    explicit signed_cursor(std::string secret) : signed_cursor(cursor_key{0, std::move(secret)}) {}
+
+    /// Signs with `current`; verifies under `current` and each of `retired`.
+    /// Throws std::invalid_argument on a short secret or a repeated key id.
+    explicit signed_cursor(cursor_key current, std::vector<cursor_key> retired = {}) {
+        keys_.reserve(retired.size() + 1);
+        keys_.push_back(std::move(current));
+        for (auto& k : retired)
+            keys_.push_back(std::move(k));
+        for (std::size_t i = 0; i < keys_.size(); ++i) {
+            if (keys_[i].secret.size() < min_secret_size)
+                throw std::invalid_argument(
+                    "apikit::api::signed_cursor: a secret needs at least 32 bytes");
+            for (std::size_t j = 0; j < i; ++j)
+                if (keys_[j].id == keys_[i].id)
+                    throw std::invalid_argument(
+                        "apikit::api::signed_cursor: two keys share one key id");
+        }
+    }
+
+    std::string encode(boost::json::value const& position) const {
+        auto const& key = keys_.front();
+        std::string bytes;
+        bytes.push_back(static_cast<char>(format_version));
+        bytes.push_back(static_cast<char>(key.id));
+        bytes.append(boost::json::serialize(position));
+        auto const mac = hmac_sha256(key.secret, bytes);
+        bytes.append(as_string_view(mac));
+        return base64url::encode(bytes, base64url::padding::include);
+    }
+
+    apikit::result<boost::json::value> decode(std::string_view text) const {
+        if (text.empty() || text.size() > max_cursor_size)
+            return detail::invalid_cursor();
+        auto const bytes = base64url::decode(text);
+        if (!bytes || bytes->size() <= header_size + mac_size)
+            return detail::invalid_cursor();
+        std::string_view const b = *bytes;
+        if (static_cast<unsigned char>(b[0]) != format_version)
+            return detail::invalid_cursor();
+        auto const* key = find_key(static_cast<std::uint8_t>(b[1]));
+        if (key == nullptr)
+            return detail::invalid_cursor();
+        auto const signed_part = b.substr(0, b.size() - mac_size);
+        auto const mac = hmac_sha256(key->secret, signed_part);
+        if (!constant_time_equal(as_string_view(mac), b.substr(signed_part.size())))
+            return detail::invalid_cursor();
+        return detail::parse_cursor_json(signed_part.substr(header_size));
+    }
+
+private:
+    static constexpr std::size_t header_size = 2;
+    static constexpr std::size_t mac_size = sha256_digest{}.size();
+
+    cursor_key const* find_key(std::uint8_t id) const noexcept {
+        for (auto const& k : keys_)
+            if (k.id == id)
+                return &k;
+        return nullptr;
+    }
+
+    std::vector<cursor_key> keys_; // keys_[0] signs
+};
+
+static_assert(cursor_codec<signed_cursor>, "signed_cursor must model api::cursor_codec");
+
+} // namespace apikit::api
+
+#endif
