@@ -50,8 +50,12 @@ function(build_and_run_consumer)
   set(build "${WORK_DIR}/${STEP}")
   run(${CMAKE_COMMAND} --build "${build}")
   run("${build}/consumer")
-  # The consumer prints a request id and an error envelope.
-  if(NOT output MATCHES "^req_[0-9A-Za-z]+\n.*validation_error")
+  # The consumer prints a request id, then a status and an error envelope.
+  set(id "req_[0-9A-Za-z]+")
+  set(envelope [[\{"error":\{"code":"validation_error","message":"Invalid request parameters",]]
+    [["details":\[\{"field":"email","message":"Invalid format"\}\],"request_id":"]])
+  string(JOIN "" envelope ${envelope})
+  if(NOT output MATCHES "^${id}\n422 ${envelope}${id}\"\}\}\n$")
     message(FATAL_ERROR "the consumer printed something unexpected:\n${output}")
   endif()
   message(STATUS "the consumer ran:\n${output}")

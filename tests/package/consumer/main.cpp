@@ -1,7 +1,8 @@
 // A program that uses apikit from outside: the package tests build it against
 // the installed package, through add_subdirectory and through FetchContent,
 // and docs/getting-started.md quotes it.
-#include <apikit/core/error.hpp>
+#include <apikit/api/error.hpp>
+#include <apikit/api/error_format.hpp>
 #include <apikit/core/random.hpp>
 
 #include <fmt/core.h>
@@ -11,7 +12,9 @@ int main() {
     auto const request_id = apikit::random_id("req_");
     fmt::print("{}\n", request_id);
 
-    // Every apikit error code maps, once, to an HTTP status and an envelope code.
-    auto const& row = apikit::info(apikit::errc::validation_error);
-    fmt::print("{} {}: {}\n", row.status, row.code, row.message);
+    // A validation failure, and the response a client gets for it: the status
+    // and the error envelope, which carries the request id.
+    auto error = apikit::api::api_error::validation("email", "Invalid format");
+    error.request_id = request_id;
+    fmt::print("{} {}\n", error.status(), apikit::api::render(error));
 }
