@@ -157,6 +157,7 @@ start_references() {
 # CPU time a process has used, all its threads, in clock ticks: fields 14
 # (utime) and 15 (stime) of /proc/<pid>/stat. Field 2 may contain spaces, so
 # count from the ")" that closes it: field 3 is the first after it.
+# [cpu_ticks]
 cpu_ticks() {
     local stat
     stat=$(</proc/"$1"/stat) || die "server $1 is gone"
@@ -164,6 +165,7 @@ cpu_ticks() {
     set -- ${stat##*) }
     echo $((${12} + ${13}))
 }
+# [cpu_ticks]
 
 # load <seconds> <connections> <port> <target>: one wrk run, one wrk thread.
 # Prints "requests duration_us"; fails when the server answered anything but

@@ -132,6 +132,7 @@ public:
     }
 
 private:
+    // [per_request]
     void do_read() {
         req_ = {};
         stream_.expires_after(std::chrono::seconds(30));
@@ -159,6 +160,7 @@ private:
             return do_close();
         do_read();
     }
+    // [per_request]
 
     void do_close() {
         beast::error_code ec;
