@@ -1,0 +1,154 @@
+#ifndef APIKIT_HTTP_APP_HPP
+#define APIKIT_HTTP_APP_HPP
+
+// An application's routes: api::router underneath, handlers that see a
+// request and fill a response. `app` is the chain's handler:
+//
+//   http::app app;
+//   app.get("/users/:id", [&](http::request const& req, http::response& res) {
+//       auto id = req.param<std::int64_t>("id");
+//       ...
+//   });
+//   http::server server{opts, http::chain{http::request_id{}, log, std::move(app)}};
+//
+// A route handler has one of three shapes:
+//   void(request const&, response&)                synchronous
+//   void(request const&, response&, continuation)  fills the response later and
+//                                                  then calls the continuation
+//   void(exchange&)                                everything a middleware sees
+//
+// What the router decides becomes an error response: an unknown path is a
+// 404 `not_found`, a known path with another method a 405
+// `method_not_allowed` with `Allow`, a path with a malformed %-escape a 400.
+// HEAD runs the GET handler (the server drops the body); OPTIONS, unless a
+// route registers it, is a 204 with `Allow`.
+
+#include <apikit/api/method.hpp>
+#include <apikit/api/router.hpp>
+#include <apikit/core/error.hpp>
+#include <apikit/http/exchange.hpp>
+#include <apikit/http/middleware.hpp>
+
+#include <concepts>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace apikit::http {
+
+/// A route handler of one of the three shapes above.
+template <class F>
+concept route_handler = std::copy_constructible<F> &&
+    (std::invocable<F const&, request const&, response&> ||
+     std::invocable<F const&, request const&, response&, continuation> ||
+     std::invocable<F const&, exchange&>);
+
+class app {
+public:
+    using handler_fn = std::function<void(exchange&)>;
+
+    /// Registers `h` for method `m` on `pattern` (`/users/:id`); a malformed,
+    /// duplicate or ambiguous pattern throws std::invalid_argument.
+    template <class F>
+    app& route(api::method m, std::string_view pattern, F h) {
+        static_assert(route_handler<F>, "a route's handler must model apikit::http::route_handler");
+        router_.add(m, pattern, adapt(std::move(h)));
+        return *this;
+    }
+
+    template <class F>
+    app& get(std::string_view pattern, F h) {
+        return route(api::method::get, pattern, std::move(h));
+    }
+    template <class F>
+    app& head(std::string_view pattern, F h) {
+        return route(api::method::head, pattern, std::move(h));
+    }
+    template <class F>
+    app& post(std::string_view pattern, F h) {
+        return route(api::method::post, pattern, std::move(h));
+    }
+    template <class F>
+    app& put(std::string_view pattern, F h) {
+        return route(api::method::put, pattern, std::move(h));
+    }
+    template <class F>
+    app& patch(std::string_view pattern, F h) {
+        return route(api::method::patch, pattern, std::move(h));
+    }
+    template <class F>
+    app& delete_(std::string_view pattern, F h) {
+        return route(api::method::delete_, pattern, std::move(h));
+    }
+    template <class F>
+    app& options(std::string_view pattern, F h) {
+        return route(api::method::options, pattern, std::move(h));
+    }
+
+    /// The handler of the chain: routes the request and runs its handler.
+    void operator()(exchange& ex) const {
+        auto& req = ex.request();
+        auto& res = ex.response();
+        auto const m = req.method();
+        if (!m) {
+            // A method routes cannot name (TRACE, PROPFIND): 405 where the
+            // path exists, 404 where it does not.
+            auto const allowed = router_.allowed(req.path());
+            return allowed.empty() ? res.error(errc::not_found) : method_not_allowed(res, allowed);
+        }
+        auto match = router_.match(*m, req.path());
+        if (!match) {
+            auto const& e = match.error();
+            if (e.code == errc::method_not_allowed) {
+                if (*m == api::method::options)
+                    return answer_options(res, e.allowed);
+                return method_not_allowed(res, e.allowed);
+            }
+            return res.error(e.code);
+        }
+        req.route(match->pattern(), match->params());
+        match->handler()(ex);
+    }
+
+    api::router<handler_fn> const& router() const noexcept { return router_; }
+
+private:
+    template <class F>
+    static handler_fn adapt(F h) {
+        if constexpr (std::invocable<F const&, exchange&>) {
+            return handler_fn(std::move(h));
+        } else if constexpr (std::invocable<F const&, request const&, response&>) {
+            return [h = std::move(h)](exchange& ex) { h(ex.request(), ex.response()); };
+        } else {
+            return [h = std::move(h)](exchange& ex) {
+                auto k = ex.suspend();
+                h(ex.request(), ex.response(), std::move(k));
+            };
+        }
+    }
+
+    static void method_not_allowed(response& res, api::method_set allowed) {
+        res.error(errc::method_not_allowed);
+        std::string value;
+        allowed.append_to(value);
+        res.set("Allow", value);
+    }
+
+    static void answer_options(response& res, api::method_set allowed) {
+        allowed.insert(api::method::options);
+        res.status(204);
+        std::string value;
+        allowed.append_to(value);
+        res.set("Allow", value);
+    }
+
+    api::router<handler_fn> router_;
+};
+
+static_assert(handler<app>, "apikit::http::app must model apikit::http::handler");
+
+} // namespace apikit::http
+
+#endif

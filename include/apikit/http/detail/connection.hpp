@@ -1,0 +1,552 @@
+#ifndef APIKIT_HTTP_DETAIL_CONNECTION_HPP
+#define APIKIT_HTTP_DETAIL_CONNECTION_HPP
+
+// One client connection: reads requests, runs each through the chain, writes
+// the responses, in order, and enforces the limits and timeouts.
+//
+// The hot path allocates nothing once a connection has served its first
+// request: the read buffer, the header arena, the request body, the
+// exchange and the output buffer are the connection's and are reused. The
+// parser is re-emplaced per request (its fields come from the arena); each
+// response is serialized — status line, fields, body — into one output
+// buffer, and every response to requests already buffered (pipelining) goes
+// out in the same write.
+//
+// Reading and writing alternate: a connection reads only when it has nothing
+// to write, so a client that pipelines faster than it reads is throttled by
+// its own receive window. Each phase has a deadline, checked by the worker's
+// sweep:
+//
+//   waiting for the first request    header_timeout from accept
+//   idle between requests            idle_timeout       → closed silently
+//   receiving a header               header_timeout from its first byte → 408
+//   receiving a body                 body_timeout from the end of the header → 408
+//   in the handler                   none (the shutdown grace bounds it)
+//   writing                          write_timeout      → closed
+//
+// After a response that closes the connection, the server shuts down its
+// sending side and discards what the client still sends for a moment
+// (lingering close), so that the client reads the response rather than a
+// reset caused by unread data.
+
+#include <apikit/api/error_format.hpp>
+#include <apikit/core/error.hpp>
+#include <apikit/http/detail/date.hpp>
+#include <apikit/http/detail/worker.hpp>
+#include <apikit/http/exchange.hpp>
+#include <apikit/http/message.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace apikit::http::detail {
+
+/// Sizes that trade memory for system calls; see docs/http.md.
+struct connection_tuning {
+    static constexpr std::size_t min_read = 1024;           // smallest read
+    static constexpr std::size_t max_read = 64 * 1024;      // largest read
+    static constexpr std::size_t arena_block = 4096;        // header fields of a request
+    static constexpr std::size_t flush_bytes = 64 * 1024;   // write out a batch this big
+    static constexpr std::size_t keep_capacity = 64 * 1024; // give back bigger buffers
+    static constexpr std::size_t max_linger_bytes = 1024 * 1024;
+    static constexpr std::chrono::milliseconds linger_time{2000};
+    static constexpr std::chrono::milliseconds trim_after{1000}; // idle this long: trim
+};
+
+inline void append_decimal(std::string& out, std::uint64_t v) {
+    char buf[24];
+    auto const r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+inline std::string_view reason_of(unsigned status) noexcept {
+    auto const r =
+        boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+    if (r.empty() || r.front() == '<') // Beast's "<unknown-status>"
+        return api::reason_phrase(status);
+    return {r.data(), r.size()};
+}
+
+template <class Chain, class Format>
+class connection final : public connection_base,
+                         public exchange_owner,
+                         public std::enable_shared_from_this<connection<Chain, Format>> {
+    using tcp = boost::asio::ip::tcp;
+    using tuning = connection_tuning;
+
+public:
+    connection(worker& w, Chain const& chain, socket_type socket)
+        : w_(w)
+        , opts_(w.options())
+        , chain_(chain)
+        , socket_(std::move(socket))
+        , buffer_(opts_.header_limit + tuning::max_read)
+        , arena_(tuning::arena_block)
+        , ex_(w.context().get_executor(), *this) {}
+
+    connection(connection const&) = delete;
+    connection& operator=(connection const&) = delete;
+
+    ~connection() {
+        // The request view and the parser refer to the arena: they go first.
+        ex_.request().clear();
+        parser_.reset();
+        w_.remove(*this);
+    }
+
+    void start() {
+        w_.add(*this);
+        boost::system::error_code ec;
+        remote_ = socket_.remote_endpoint(ec);
+        socket_.set_option(tcp::no_delay(true), ec);
+        now_ = std::chrono::steady_clock::now();
+        phase_ = phase::first;
+        header_deadline_ = now_ + opts_.header_timeout;
+        if (w_.stopping())
+            return close_now();
+        advance();
+    }
+
+    // exchange_owner
+
+    std::shared_ptr<void> keep_alive() override { return this->shared_from_this(); }
+
+    void exchange_resumed() override {
+        if (phase_ == phase::closed || !busy_ || !ex_.completed())
+            return; // closed meanwhile, or suspended again further down
+        finish_exchange(false);
+        advance();
+    }
+
+    // connection_base
+
+    void on_deadline(steady_time) override {
+        switch (phase_) {
+        case phase::header:
+        case phase::body:
+            // The read is cancelled; its handler answers 408.
+            timed_out_ = true;
+            deadline = steady_time::max();
+            socket_.cancel();
+            return;
+        case phase::handler:
+            return;
+        default: // waiting for a request, writing, lingering
+            return close_now();
+        }
+    }
+
+    void on_shutdown() override {
+        stopping_ = true;
+        if ((phase_ == phase::first || phase_ == phase::idle) && !busy_ && !writing_)
+            close_now();
+        // Anything else finishes its request; the response says
+        // `Connection: close` and the connection closes after it.
+    }
+
+    void on_force_close() override { close_now(); }
+
+    void on_idle_trim(steady_time now) override {
+        if (phase_ != phase::idle || trimmed_ || now - idle_since_ < tuning::trim_after)
+            return;
+        trimmed_ = true;
+        if (parser_)
+            std::string().swap(parser_->get().body());
+        arena_.release();
+        std::string().swap(out_);
+        std::string().swap(wbuf_);
+        std::string().swap(body_store_);
+        ex_.response().shrink(0);
+    }
+
+private:
+    enum class phase : std::uint8_t {
+        first,     // connected, no byte yet
+        idle,      // between requests
+        header,    // part of a header received
+        body,      // header complete, body incomplete
+        handler,   // the chain is running (or suspended)
+        writing,   // nothing else to do but write
+        lingering, // closing: discarding input
+        closed,
+    };
+
+    enum class parse_status : std::uint8_t { complete, need_more, failed };
+
+    bool request_started() const noexcept {
+        return buffer_.size() != 0 || (parser_ && parser_->got_some());
+    }
+
+    // Does everything that can be done now, then starts one I/O operation,
+    // or none while the chain is suspended.
+    void advance() {
+        while (!busy_ && !close_after_ && phase_ != phase::closed) {
+            if (stopping_ && !request_started()) {
+                close_after_ = true;
+                break;
+            }
+            auto const status = parse();
+            if (status == parse_status::need_more)
+                break;
+            if (status == parse_status::failed)
+                break; // the error response is in out_ and the connection closes
+            run_exchange();
+            if (out_.size() >= tuning::flush_bytes)
+                break;
+        }
+        if (phase_ == phase::closed)
+            return;
+        if (!out_.empty() && !writing_)
+            start_write();
+        if (writing_ || busy_)
+            return;
+        if (close_after_)
+            return begin_close();
+        start_read();
+    }
+
+    void new_parser() {
+        // The body string of the previous request, emptied but with its
+        // capacity, becomes the body of the next.
+        parser_.emplace(std::piecewise_construct, std::make_tuple(std::move(body_store_)),
+                        std::make_tuple(arena_allocator<char>(arena_)));
+        parser_->header_limit(opts_.header_limit);
+        parser_->body_limit(opts_.body_limit);
+        header_checked_ = false;
+    }
+
+    void recycle_parser() {
+        if (!parser_)
+            return;
+        body_store_ = std::move(parser_->get().body());
+        body_store_.clear();
+        if (body_store_.capacity() > tuning::keep_capacity)
+            std::string().swap(body_store_);
+        parser_.reset();
+    }
+
+    parse_status parse() {
+        if (!parser_)
+            new_parser();
+        boost::beast::error_code ec;
+        for (;;) {
+            if (parser_->is_done())
+                return parse_status::complete;
+            if (buffer_.size() == 0)
+                return parse_status::need_more;
+            auto const n = parser_->put(buffer_.data(), ec);
+            buffer_.consume(n);
+            if (ec == boost::beast::http::error::need_more)
+                return parse_status::need_more;
+            if (ec)
+                return fail(error_for(ec));
+            if (!header_checked_ && parser_->is_header_done()) {
+                header_checked_ = true;
+                if (auto const e = check_header())
+                    return fail(*e);
+                if (!parser_->is_done())
+                    on_header_done();
+            }
+        }
+    }
+
+    static errc error_for(boost::beast::error_code const& ec) noexcept {
+        namespace bh = boost::beast::http;
+        if (ec == bh::error::header_limit)
+            return errc::headers_too_large;
+        if (ec == bh::error::body_limit)
+            return errc::payload_too_large;
+        // Everything else is broken framing or syntax: two different
+        // Content-Lengths, Content-Length with Transfer-Encoding, a bad
+        // chunk, a bad token.
+        return errc::malformed_request;
+    }
+
+    // RFC 9112 checks Beast leaves to the server, and the body limit decided
+    // from Content-Length before any of the body is read.
+    std::optional<errc> check_header() const {
+        auto const& msg = parser_->get();
+        namespace bh = boost::beast::http;
+        // §6.3: a Transfer-Encoding whose final coding is not chunked leaves
+        // the body's length unknown.
+        if (msg.find(bh::field::transfer_encoding) != msg.end() && !parser_->chunked())
+            return errc::malformed_request;
+        // §3.2: an HTTP/1.1 request has exactly one Host.
+        if (msg.version() >= 11 && msg.count(bh::field::host) != 1)
+            return errc::malformed_request;
+        if (auto const len = parser_->content_length(); len && *len > opts_.body_limit)
+            return errc::payload_too_large;
+        return std::nullopt;
+    }
+
+    void on_header_done() {
+        body_deadline_ = now_ + opts_.body_timeout;
+        auto const& msg = parser_->get();
+        auto const expect = msg.find(boost::beast::http::field::expect);
+        if (expect != msg.end() && msg.version() >= 11 &&
+            detail::iequals(std::string_view(expect->value()), "100-continue"))
+            out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+
+    parse_status fail(errc e) {
+        respond_error(e);
+        return parse_status::failed;
+    }
+
+    // The server's own answer to a request no layer saw. It always closes:
+    // after broken framing the rest of the input cannot be trusted.
+    void respond_error(errc e) {
+        ex_.reset(now_, remote_);
+        if (parser_)
+            ex_.request().bind_partial(parser_->get());
+        ex_.response().error(e);
+        busy_ = true;
+        chain_.respond(ex_);
+        finish_exchange(true);
+    }
+
+    void run_exchange() {
+        busy_ = true;
+        trimmed_ = false;
+        if (!writing_) { // else the write's deadline stands until it is done
+            phase_ = phase::handler;
+            deadline = steady_time::max();
+        }
+        ex_.reset(now_, remote_);
+        if (ex_.request().bind(parser_->get())) {
+            chain_.start(ex_);
+        } else {
+            // A target that is no URI reference: well framed, so the
+            // connection may stay open.
+            ex_.response().error(errc::malformed_request);
+            chain_.respond(ex_);
+        }
+        if (ex_.completed())
+            finish_exchange(false);
+    }
+
+    void finish_exchange(bool force_close) {
+        auto& req = ex_.request();
+        bool const complete = parser_ && parser_->is_done();
+        bool const close = force_close || !complete || stopping_ ||
+                           ex_.response().closes_connection() || !req.keep_alive();
+        bool const head = req.method() == api::method::head;
+        unsigned const version = complete ? parser_->get().version() : 11;
+        serialize(close, head, version);
+        req.clear();
+        recycle_parser();
+        busy_ = false;
+        header_deadline_ = now_ + opts_.header_timeout; // for a pipelined request
+        if (close)
+            close_after_ = true;
+    }
+
+    void serialize(bool close, bool head, unsigned version) {
+        auto& res = ex_.response();
+        if (auto* e = res.error()) {
+            e->request_id.assign(ex_.request().request_id());
+            res.body().clear();
+            Format::append(res.body(), *e);
+            res.content_type(Format::content_type);
+        }
+        auto const status = res.status();
+        out_.append("HTTP/1.1 ");
+        append_decimal(out_, status);
+        out_.push_back(' ');
+        out_.append(reason_of(status));
+        out_.append("\r\n");
+        if (!res.content_type().empty()) {
+            out_.append("Content-Type: ");
+            out_.append(res.content_type());
+            out_.append("\r\n");
+        }
+        bool const bodiless = status == 204 || status == 304;
+        if (!bodiless) {
+            out_.append("Content-Length: ");
+            append_decimal(out_, res.body().size());
+            out_.append("\r\n");
+        }
+        out_.append("Date: ");
+        out_.append(http_date(std::chrono::system_clock::now()));
+        out_.append("\r\n");
+        out_.append(res.fields());
+        if (close)
+            out_.append("Connection: close\r\n");
+        else if (version < 11)
+            out_.append("Connection: keep-alive\r\n");
+        out_.append("\r\n");
+        if (!head && !bodiless)
+            out_.append(res.body());
+    }
+
+    void start_read() {
+        if (!request_started()) {
+            if (phase_ != phase::first && phase_ != phase::idle) {
+                phase_ = phase::idle;
+                idle_since_ = now_;
+                deadline = now_ + opts_.idle_timeout;
+            } else if (phase_ == phase::first) {
+                deadline = header_deadline_;
+            }
+            if (buffer_.capacity() > tuning::keep_capacity)
+                buffer_.shrink_to_fit();
+        } else if (parser_ && parser_->is_header_done()) {
+            phase_ = phase::body;
+            deadline = body_deadline_;
+        } else {
+            phase_ = phase::header;
+            deadline = header_deadline_;
+        }
+        auto const room = buffer_.max_size() - buffer_.size();
+        if (room == 0) {
+            // Only a line the parser cannot finish (a chunk header without
+            // end) fills the buffer: the header limit catches a header first.
+            respond_error(errc::malformed_request);
+            return advance();
+        }
+        auto const want = std::clamp<std::size_t>(buffer_.capacity() - buffer_.size(),
+                                                  tuning::min_read, tuning::max_read);
+        reading_ = true;
+        socket_.async_read_some(
+            buffer_.prepare(std::min(want, room)),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->on_read(ec, n);
+            });
+    }
+
+    void on_read(boost::system::error_code ec, std::size_t n) {
+        reading_ = false;
+        if (phase_ == phase::closed)
+            return;
+        now_ = std::chrono::steady_clock::now();
+        if (timed_out_) {
+            // Whatever the read brought, the request is late: 408. (Bytes
+            // that raced the cancellation are dropped with the connection.)
+            timed_out_ = false;
+            respond_error(errc::request_timeout);
+            return advance();
+        }
+        if (ec) {
+            // The client went away, or the server is closing this
+            // connection: nothing can be answered.
+            return close_now();
+        }
+        buffer_.commit(n);
+        if (phase_ == phase::idle)
+            header_deadline_ = now_ + opts_.header_timeout;
+        if (phase_ == phase::idle || phase_ == phase::first)
+            phase_ = phase::header;
+        advance();
+    }
+
+    void start_write() {
+        std::swap(out_, wbuf_);
+        writing_ = true;
+        if (!busy_) {
+            phase_ = phase::writing;
+            deadline = now_ + opts_.write_timeout;
+        }
+        boost::asio::async_write(
+            socket_, boost::asio::buffer(wbuf_),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+                self->on_write(ec);
+            });
+    }
+
+    void on_write(boost::system::error_code ec) {
+        writing_ = false;
+        wbuf_.clear();
+        if (wbuf_.capacity() > tuning::keep_capacity)
+            std::string().swap(wbuf_);
+        if (phase_ == phase::closed)
+            return;
+        if (ec)
+            return close_now();
+        now_ = std::chrono::steady_clock::now();
+        if (busy_) {
+            phase_ = phase::handler;
+            deadline = steady_time::max();
+        }
+        advance();
+    }
+
+    // Lingering close: stop sending, then read and discard until the client
+    // closes too, for at most linger_time or max_linger_bytes.
+    void begin_close() {
+        boost::system::error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        if (ec)
+            return close_now();
+        phase_ = phase::lingering;
+        deadline = now_ + tuning::linger_time;
+        buffer_.clear();
+        linger();
+    }
+
+    void linger() {
+        socket_.async_read_some(
+            buffer_.prepare(tuning::min_read),
+            [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->lingered_ += n;
+                if (ec || self->phase_ != phase::lingering ||
+                    self->lingered_ > tuning::max_linger_bytes)
+                    return self->close_now();
+                self->linger();
+            });
+    }
+
+    void close_now() {
+        if (phase_ == phase::closed)
+            return;
+        phase_ = phase::closed;
+        deadline = steady_time::max();
+        boost::system::error_code ec;
+        socket_.close(ec);
+    }
+
+    worker& w_;
+    server_options const& opts_;
+    Chain const& chain_;
+    socket_type socket_;
+    tcp::endpoint remote_;
+    boost::beast::flat_buffer buffer_;
+    header_arena arena_;
+    std::optional<request_parser> parser_;
+    std::string body_store_;
+    exchange ex_;
+    std::string out_;  // responses being serialized
+    std::string wbuf_; // responses being written
+    steady_time now_{};
+    steady_time header_deadline_{};
+    steady_time body_deadline_{};
+    steady_time idle_since_{};
+    std::size_t lingered_ = 0;
+    phase phase_ = phase::first;
+    bool reading_ = false;
+    bool writing_ = false;
+    bool busy_ = false;        // an exchange is running or suspended
+    bool close_after_ = false; // close once out_ is written
+    bool stopping_ = false;
+    bool timed_out_ = false;
+    bool header_checked_ = false;
+    bool trimmed_ = false;
+};
+
+} // namespace apikit::http::detail
+
+#endif

@@ -1,0 +1,69 @@
+#ifndef APIKIT_HTTP_DETAIL_DATE_HPP
+#define APIKIT_HTTP_DETAIL_DATE_HPP
+
+// The Date header field (RFC 9110 §6.6.1: an origin server with a clock must
+// send it), in IMF-fixdate. It changes once a second, so each thread formats
+// it once a second and copies it into every response in between.
+
+#include <apikit/core/timestamp.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace apikit::http::detail {
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`: always 29 characters.
+inline constexpr std::size_t imf_fixdate_size = 29;
+
+inline void format_imf_fixdate(char* o, std::int64_t unix_seconds) noexcept {
+    constexpr std::string_view days = "ThuFriSatSunMonTueWed"; // 1970-01-01 was a Thursday
+    constexpr std::string_view months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    std::int64_t day = unix_seconds / 86400, sec = unix_seconds % 86400;
+    if (sec < 0) {
+        sec += 86400;
+        --day;
+    }
+    std::int64_t y;
+    unsigned m, d;
+    apikit::detail::civil_from_days(day, y, m, d);
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999;
+    auto const wd = static_cast<std::size_t>(((day % 7) + 7) % 7);
+    days.copy(o, 3, wd * 3);
+    o[3] = ',';
+    o[4] = ' ';
+    apikit::detail::put2(o + 5, d);
+    o[7] = ' ';
+    months.copy(o + 8, 3, (m - 1) * 3);
+    o[11] = ' ';
+    apikit::detail::put2(o + 12, static_cast<unsigned>(y / 100));
+    apikit::detail::put2(o + 14, static_cast<unsigned>(y % 100));
+    o[16] = ' ';
+    auto const s = static_cast<unsigned>(sec);
+    apikit::detail::put2(o + 17, s / 3600);
+    o[19] = ':';
+    apikit::detail::put2(o + 20, s / 60 % 60);
+    o[22] = ':';
+    apikit::detail::put2(o + 23, s % 60);
+    std::string_view(" GMT").copy(o + 25, 4);
+}
+
+/// The current Date value, formatted at most once a second per thread.
+inline std::string_view http_date(std::chrono::system_clock::time_point now) noexcept {
+    struct cache {
+        std::int64_t second = INT64_MIN;
+        char text[imf_fixdate_size];
+    };
+    thread_local cache c;
+    auto const s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (s != c.second) {
+        c.second = s;
+        format_imf_fixdate(c.text, s);
+    }
+    return {c.text, imf_fixdate_size};
+}
+
+} // namespace apikit::http::detail
+
+#endif

@@ -1,0 +1,183 @@
+#ifndef APIKIT_HTTP_DETAIL_WORKER_HPP
+#define APIKIT_HTTP_DETAIL_WORKER_HPP
+
+// One worker thread of the server: its own io_context (created with a
+// concurrency hint of 1, so Asio takes no locks), the connections it owns,
+// and a periodic sweep that enforces their deadlines. A connection never
+// leaves its worker, so nothing here needs a lock or a strand, and a
+// deadline is a time stored in the connection rather than a timer re-armed
+// for every request.
+
+#include <apikit/http/options.hpp>
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+namespace apikit::http::detail {
+
+using steady_time = std::chrono::steady_clock::time_point;
+
+// I/O objects bound to a worker's io_context by type: no polymorphic
+// executor between a completion and its handler.
+using executor_type = boost::asio::io_context::executor_type;
+using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+using acceptor_type = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, executor_type>;
+using timer_type = boost::asio::basic_waitable_timer<
+    std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, executor_type>;
+
+/// What a worker knows of a connection: a node of its list, a deadline, and
+/// what to do when the deadline passes or the server stops.
+class connection_base {
+public:
+    connection_base* prev = nullptr;
+    connection_base* next = nullptr;
+    steady_time deadline = steady_time::max();
+
+    /// The deadline has passed.
+    virtual void on_deadline(steady_time now) = 0;
+    /// A graceful shutdown began: finish what is in flight, start nothing.
+    virtual void on_shutdown() = 0;
+    /// The grace period is over: close now.
+    virtual void on_force_close() = 0;
+    /// Idle for a while: give back buffers.
+    virtual void on_idle_trim(steady_time now) = 0;
+
+protected:
+    ~connection_base() = default;
+};
+
+class worker {
+public:
+    explicit worker(server_options const& opts)
+        : opts_(opts)
+        , guard_(std::in_place, ioc_.get_executor())
+        , sweep_timer_(ioc_.get_executor())
+        , grace_timer_(ioc_.get_executor())
+        , sweep_interval_(sweep_interval_for(opts)) {}
+
+    worker(worker const&) = delete;
+    worker& operator=(worker const&) = delete;
+
+    // Connections that queued handlers still own die with the io_context,
+    // after the timers: from here on, remove() must leave the timers alone.
+    ~worker() { destroying_ = true; }
+
+    boost::asio::io_context& context() noexcept { return ioc_; }
+    server_options const& options() const noexcept { return opts_; }
+    bool stopping() const noexcept { return stopping_; }
+    std::size_t connections() const noexcept { return count_; }
+
+    void add(connection_base& c) noexcept {
+        c.prev = nullptr;
+        c.next = head_;
+        if (head_)
+            head_->prev = &c;
+        head_ = &c;
+        if (count_++ == 0 && !stopping_)
+            arm_sweep();
+    }
+
+    void remove(connection_base& c) noexcept {
+        if (c.prev)
+            c.prev->next = c.next;
+        else
+            head_ = c.next;
+        if (c.next)
+            c.next->prev = c.prev;
+        c.prev = c.next = nullptr;
+        if (--count_ == 0 && !destroying_) {
+            // The sweep runs only while there is something to sweep; and a
+            // shutdown is over when the last connection is gone.
+            sweep_timer_.cancel();
+            if (stopping_)
+                grace_timer_.cancel();
+        }
+    }
+
+    /// Starts the graceful shutdown of this worker's connections; runs on
+    /// the worker's thread.
+    void begin_shutdown() {
+        if (stopping_)
+            return;
+        stopping_ = true;
+        guard_.reset(); // run() returns once the last connection is gone
+        for_each([](connection_base& c) { c.on_shutdown(); });
+        if (count_ == 0)
+            return;
+        grace_timer_.expires_after(opts_.shutdown_grace);
+        grace_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return; // every connection finished in time
+            for_each([](connection_base& c) { c.on_force_close(); });
+            // Whatever is still queued (an application's own timers, a
+            // continuation that never came) must not hold the process.
+            ioc_.stop();
+        });
+    }
+
+    void run() { ioc_.run(); }
+
+private:
+    // Deadlines are checked every sweep: a quarter of the shortest timeout,
+    // between 5 ms and 250 ms, so a timeout fires at most 25% late.
+    static std::chrono::milliseconds sweep_interval_for(server_options const& o) {
+        auto const shortest =
+            std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout});
+        return std::clamp(shortest / 4, std::chrono::milliseconds(5),
+                          std::chrono::milliseconds(250));
+    }
+
+    template <class F>
+    void for_each(F f) {
+        // A callback may close its connection and unlink it: step first.
+        for (auto* c = head_; c;) {
+            auto* next = c->next;
+            f(*c);
+            c = next;
+        }
+    }
+
+    void arm_sweep() {
+        sweep_timer_.expires_after(sweep_interval_);
+        sweep_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec || count_ == 0)
+                return;
+            auto const now = std::chrono::steady_clock::now();
+            for_each([now](connection_base& c) {
+                if (c.deadline <= now)
+                    c.on_deadline(now);
+                else
+                    c.on_idle_trim(now);
+            });
+            if (count_ != 0)
+                arm_sweep();
+        });
+    }
+
+    server_options const& opts_;
+    // The list outlives the io_context: destroying the io_context destroys
+    // queued handlers, and with them connections that unlink themselves.
+    connection_base* head_ = nullptr;
+    std::size_t count_ = 0;
+    bool stopping_ = false;
+    bool destroying_ = false;
+    boost::asio::io_context ioc_{1};
+    // Until shutdown, a worker runs even with no connection to serve.
+    std::optional<boost::asio::executor_work_guard<executor_type>> guard_;
+    timer_type sweep_timer_;
+    timer_type grace_timer_;
+    std::chrono::milliseconds sweep_interval_;
+};
+
+} // namespace apikit::http::detail
+
+#endif

@@ -1,0 +1,120 @@
+#ifndef APIKIT_HTTP_LOG_SINK_HPP
+#define APIKIT_HTTP_LOG_SINK_HPP
+
+// Where batches of log lines go. A sink receives whole lines, each ending in
+// '\n', several at a time, from one thread at a time (the log_writer
+// serializes its calls). Two sinks come with apikit: a file descriptor
+// (standard output by default) and memory, for tests.
+
+#include <cerrno>
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+namespace apikit::http {
+
+template <class S>
+concept log_sink = std::move_constructible<S> && requires(S& s, std::string_view lines) {
+    { s.write(lines) } -> std::same_as<void>;
+};
+
+/// Writes to a file descriptor it does not own: standard output unless told
+/// otherwise. A batch is one write(2) when the descriptor takes it whole.
+class fd_sink {
+public:
+    explicit fd_sink(int fd = STDOUT_FILENO) noexcept : fd_(fd) {}
+
+    void write(std::string_view lines) noexcept {
+        while (!lines.empty()) {
+            auto const n = ::write(fd_, lines.data(), lines.size());
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return; // a closed stdout must not take the server down
+            }
+            lines.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    int fd_;
+};
+
+/// Keeps every line in memory; copies share the lines. For tests.
+class memory_sink {
+public:
+    memory_sink() : state_(std::make_shared<state>()) {}
+
+    void write(std::string_view lines) {
+        {
+            std::lock_guard lock(state_->mutex);
+            state_->text.append(lines);
+            ++state_->writes;
+        }
+        state_->changed.notify_all();
+    }
+
+    /// Everything written so far.
+    std::string text() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->text;
+    }
+
+    /// The lines written so far, without their '\n'.
+    std::vector<std::string> lines() const {
+        std::vector<std::string> out;
+        std::string_view t;
+        auto const copy = text();
+        t = copy;
+        while (!t.empty()) {
+            auto const eol = t.find('\n');
+            out.emplace_back(t.substr(0, eol));
+            if (eol == std::string_view::npos)
+                break;
+            t.remove_prefix(eol + 1);
+        }
+        return out;
+    }
+
+    /// How many times write() was called: one per batch.
+    std::size_t writes() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->writes;
+    }
+
+    /// Waits until at least `n` lines are in, or `timeout` has passed; true
+    /// when they are.
+    bool wait_for_lines(std::size_t n, std::chrono::milliseconds timeout) const {
+        std::unique_lock lock(state_->mutex);
+        return state_->changed.wait_for(lock, timeout, [&] {
+            std::size_t count = 0;
+            for (char c : state_->text)
+                count += c == '\n';
+            return count >= n;
+        });
+    }
+
+private:
+    struct state {
+        mutable std::mutex mutex;
+        std::condition_variable changed;
+        std::string text;
+        std::size_t writes = 0;
+    };
+    std::shared_ptr<state> state_;
+};
+
+static_assert(log_sink<fd_sink>, "apikit::http::fd_sink must model apikit::http::log_sink");
+static_assert(log_sink<memory_sink>, "apikit::http::memory_sink must model apikit::http::log_sink");
+
+} // namespace apikit::http
+
+#endif

@@ -1,0 +1,211 @@
+#ifndef APIKIT_HTTP_MIDDLEWARE_HPP
+#define APIKIT_HTTP_MIDDLEWARE_HPP
+
+// Middleware and the typed chain that composes them at compile time.
+//
+// A middleware has either hook or both:
+//
+//   flow on_request(exchange&) const;   before the handler, in chain order
+//   void on_response(exchange&) const;  after it, in reverse order
+//
+// `on_request` returns `flow::next` to go on, `flow::respond` to answer now
+// (it has set the response: a 401, a 429), or `flow::pending` after calling
+// `ex.suspend()`, whose continuation it calls later from wherever its
+// asynchronous work completes (a Redis reply, a timer). `on_response` runs
+// for every response the connection sends — including the ones the server
+// makes itself for a request no layer saw (a 400 for bad framing, a 431, a
+// 408), so it must not assume its own `on_request` ran. Hooks are const and
+// called from every worker thread at once: state they change must be
+// synchronized.
+//
+// A handler, the chain's last layer, is `void operator()(exchange&) const`;
+// it may suspend too and then calls the continuation when the response is set.
+//
+// `chain<Ms..., H>` calls each layer directly: with synchronous layers the
+// whole chain inlines into one function, so a middleware costs its own work
+// and no indirect call. Only a suspension pays for a (type-erased)
+// continuation. An exception from any layer becomes a 500 whose text goes to
+// `exchange::log_detail`, never to the client.
+
+#include <apikit/core/error.hpp>
+#include <apikit/http/exchange.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <stdexcept>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace apikit::http {
+
+template <class M>
+concept request_hook = requires(M const& m, exchange& ex) {
+    { m.on_request(ex) } -> std::same_as<flow>;
+};
+
+template <class M>
+concept response_hook = requires(M const& m, exchange& ex) {
+    { m.on_response(ex) } -> std::same_as<void>;
+};
+
+/// A layer of the chain before the handler: see the top of this header.
+template <class M>
+concept middleware = std::move_constructible<M> &&(request_hook<M> || response_hook<M>);
+
+/// The last layer of the chain: fills the response (maybe later, after
+/// `exchange::suspend()`).
+template <class H>
+concept handler = std::move_constructible<H> && requires(H const& h, exchange& ex) {
+    { h(ex) } -> std::same_as<void>;
+};
+
+template <class... Layers>
+class chain {
+    static constexpr std::size_t size = sizeof...(Layers);
+    static_assert(size >= 1, "an apikit::http::chain needs at least its handler");
+    using layers_type = std::tuple<Layers...>;
+    template <std::size_t I>
+    using layer_t = std::tuple_element_t<I, layers_type>;
+
+    template <std::size_t... I>
+    static constexpr bool middlewares_ok(std::index_sequence<I...>) {
+        return (middleware<layer_t<I>> && ...);
+    }
+    static_assert(middlewares_ok(std::make_index_sequence<size - 1>{}),
+                  "every layer of an apikit::http::chain but the last must model "
+                  "apikit::http::middleware");
+    static_assert(handler<layer_t<size - 1>>,
+                  "the last layer of an apikit::http::chain must model apikit::http::handler");
+
+public:
+    explicit chain(Layers... layers) : layers_(std::move(layers)...) {}
+
+    /// Layer `I`, e.g. to read a counter a middleware keeps.
+    template <std::size_t I>
+    auto const& get() const noexcept {
+        return std::get<I>(layers_);
+    }
+
+    /// Runs the exchange from the first layer. On return the exchange has
+    /// completed, or a layer suspended it and the connection is told when a
+    /// continuation resumes it.
+    void start(exchange& ex) const noexcept {
+        try {
+            step<0>(ex);
+        } catch (std::exception const& e) {
+            fail(ex, e.what());
+        } catch (...) {
+            fail(ex, "an exception not derived from std::exception");
+        }
+    }
+
+    /// Completes an exchange whose response the server made itself (a framing
+    /// error, a timeout): no `on_request` runs, every `on_response` does.
+    void respond(exchange& ex) const noexcept {
+        ex.depth_ = size - 1;
+        try {
+            unwind(ex);
+        } catch (std::exception const& e) {
+            fail(ex, e.what());
+        } catch (...) {
+            fail(ex, "an exception not derived from std::exception");
+        }
+    }
+
+private:
+    template <std::size_t I>
+    void step(exchange& ex) const {
+        auto const& layer = std::get<I>(layers_);
+        ex.chain_ = this;
+        ex.resume_ = &resume<I>;
+        ex.depth_ = I + 1 < size ? I + 1 : size - 1;
+        if constexpr (I + 1 == size) {
+            layer(ex);
+            if (!ex.suspended_)
+                unwind(ex);
+        } else if constexpr (request_hook<layer_t<I>>) {
+            flow const f = layer.on_request(ex);
+            if (ex.suspended_)
+                return; // the continuation goes on
+            if (f == flow::pending)
+                throw std::logic_error("a middleware returned flow::pending without suspending");
+            if (f == flow::next)
+                step<I + 1>(ex);
+            else
+                unwind(ex);
+        } else {
+            step<I + 1>(ex);
+        }
+    }
+
+    template <std::size_t I>
+    static void resume(void const* self, exchange& ex, flow f) noexcept {
+        auto const& c = *static_cast<chain const*>(self);
+        try {
+            if constexpr (I + 1 < size) {
+                if (f == flow::next)
+                    return c.template step<I + 1>(ex);
+            }
+            c.unwind(ex);
+        } catch (std::exception const& e) {
+            c.fail(ex, e.what());
+        } catch (...) {
+            c.fail(ex, "an exception not derived from std::exception");
+        }
+    }
+
+    void unwind(exchange& ex) const {
+        ex.unwinding_ = true;
+        unwind_from<size - 1>(ex);
+        ex.completed_ = true;
+    }
+
+    template <std::size_t I>
+    void unwind_from(exchange& ex) const {
+        if constexpr (I < size - 1 && response_hook<layer_t<I>>) {
+            if (I < ex.depth_)
+                std::get<I>(layers_).on_response(ex);
+        }
+        if constexpr (I > 0)
+            unwind_from<I - 1>(ex);
+    }
+
+    // Replaces whatever response was being built with a 500. If the failure
+    // came from an on_response hook, the hooks are not run again: the
+    // exchange completes with what it has.
+    void fail(exchange& ex, char const* what) const noexcept {
+        if (ex.completed_)
+            return;
+        try {
+            ex.log_detail(what);
+            ex.response().clear();
+            ex.response().error(errc::internal_error);
+        } catch (...) {
+            // Out of memory while reporting: the connection closes regardless.
+        }
+        ex.suspended_ = false;
+        if (!ex.unwinding_) {
+            try {
+                unwind(ex);
+                return;
+            } catch (...) {
+            }
+        }
+        ex.completed_ = true;
+    }
+
+    layers_type layers_;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_chain = false;
+template <class... Ls>
+inline constexpr bool is_chain<chain<Ls...>> = true;
+} // namespace detail
+
+} // namespace apikit::http
+
+#endif

@@ -1,0 +1,83 @@
+#ifndef APIKIT_HTTP_REQUEST_ID_HPP
+#define APIKIT_HTTP_REQUEST_ID_HPP
+
+// The request-id middleware. A client's `X-Request-Id` is kept when it is
+// 1–128 characters from `A–Z a–z 0–9 - _ . :` (so an id from a proxy or a
+// caller ties its logs to ours); anything else, or none, gets a fresh
+// `req_` + 22 random base62 characters. The id is echoed in `X-Request-Id`
+// on the response, reaches handlers as `request::request_id()`, and is
+// stamped on every error envelope. Since a kept id can only hold those
+// characters, nothing can be injected through it into the response or the
+// log.
+
+#include <apikit/core/random.hpp>
+#include <apikit/http/exchange.hpp>
+#include <apikit/http/middleware.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace apikit::http {
+
+inline constexpr std::size_t max_request_id_size = 128;
+
+/// True for an id we keep: 1–128 characters from `A–Z a–z 0–9 - _ . :`.
+constexpr bool is_valid_request_id(std::string_view id) noexcept {
+    if (id.empty() || id.size() > max_request_id_size)
+        return false;
+    for (char c : id) {
+        bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+class request_id {
+public:
+    /// The header read and echoed; `X-Request-Id` unless told otherwise.
+    /// Reads and echoes `header`, `X-Request-Id` unless told otherwise; a
+    /// name that is not a header field name is a std::invalid_argument.
+    explicit request_id(std::string_view header = "X-Request-Id") : header_(header) {
+        if (!detail::is_token(header) || detail::is_framing_field(header))
+            throw std::invalid_argument("apikit::http::request_id: bad header name");
+    }
+
+    flow on_request(exchange& ex) const {
+        assign(ex);
+        return flow::next;
+    }
+
+    void on_response(exchange& ex) const {
+        // A response the server made itself (a 400 for broken framing) never
+        // went through on_request.
+        if (ex.request().request_id().empty())
+            assign(ex);
+        ex.response().set(header_, ex.request().request_id());
+    }
+
+private:
+    void assign(exchange& ex) const {
+        auto& req = ex.request();
+        if (auto const v = req.header(header_); v && is_valid_request_id(*v)) {
+            req.request_id(*v);
+            return;
+        }
+        // Written in place into the request's id buffer, which keeps its
+        // capacity from one request to the next: no allocation per request.
+        auto& id = req.request_id_buffer();
+        id.assign("req_");
+        append_random_id(id);
+    }
+
+    std::string header_;
+};
+
+static_assert(middleware<request_id>,
+              "apikit::http::request_id must model apikit::http::middleware");
+
+} // namespace apikit::http
+
+#endif

@@ -1,0 +1,261 @@
+#ifndef APIKIT_HTTP_RESPONSE_HPP
+#define APIKIT_HTTP_RESPONSE_HPP
+
+// The response a handler fills: a status, header fields, a body, or an API
+// error. It belongs to its connection and is cleared, not freed, between
+// requests, so its buffers are reused: filling it costs no allocation once
+// the connection has served a request of the same size.
+//
+// The framing fields (Content-Length, Transfer-Encoding, Connection, Date)
+// are the server's; setting one, or a field that is not a token or a value
+// holding CR, LF or another control character, is a programming error and
+// throws std::invalid_argument, which the server answers with a 500 — so no
+// header can be injected through a response.
+//
+// An error is rendered only when the response is sent, after every
+// middleware has run, so that the envelope carries the request id whoever
+// raised the error.
+
+#include <apikit/api/error.hpp>
+#include <apikit/core/error.hpp>
+
+#include <boost/json/serializer.hpp>
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace apikit::http {
+
+namespace detail {
+
+inline constexpr bool is_tchar(unsigned char c) noexcept {
+    // RFC 9110 §5.6.2: token characters.
+    if (c >= '0' && c <= '9')
+        return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+inline bool is_token(std::string_view s) noexcept {
+    if (s.empty())
+        return false;
+    for (char c : s)
+        if (!is_tchar(static_cast<unsigned char>(c)))
+            return false;
+    return true;
+}
+
+inline bool is_field_value(std::string_view s) noexcept {
+    // RFC 9110 §5.5: visible characters, spaces, tabs and obs-text; no CTL.
+    for (char ch : s) {
+        auto const c = static_cast<unsigned char>(ch);
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+/// Field names compare case-insensitively, in ASCII only.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
+    return true;
+}
+
+inline bool is_framing_field(std::string_view name) noexcept {
+    return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+           iequals(name, "connection") || iequals(name, "date");
+}
+
+} // namespace detail
+
+class response {
+public:
+    response() = default;
+    response(response const&) = delete;
+    response& operator=(response const&) = delete;
+
+    unsigned status() const noexcept { return status_; }
+    /// Sets the status code; it must be 200–999 (1xx are the server's).
+    void status(unsigned s) {
+        if (s < 200 || s > 999)
+            throw std::invalid_argument("apikit::http::response: status out of range");
+        status_ = s;
+    }
+
+    /// Adds a header field; an existing field of that name is kept (a
+    /// response may carry a field twice, e.g. Set-Cookie).
+    void insert(std::string_view name, std::string_view value) {
+        check_field(name, value);
+        if (detail::iequals(name, "content-type")) {
+            content_type(value);
+            return;
+        }
+        append_field(name, value);
+    }
+
+    /// Sets a header field, replacing every field of that name.
+    void set(std::string_view name, std::string_view value) {
+        check_field(name, value);
+        if (detail::iequals(name, "content-type")) {
+            content_type(value);
+            return;
+        }
+        erase(name);
+        append_field(name, value);
+    }
+
+    /// Removes every field of that name.
+    void erase(std::string_view name) {
+        std::size_t pos = 0;
+        while (pos < fields_.size()) {
+            auto const eol = fields_.find("\r\n", pos);
+            auto const colon = fields_.find(':', pos);
+            if (detail::iequals(std::string_view(fields_).substr(pos, colon - pos), name))
+                fields_.erase(pos, eol + 2 - pos);
+            else
+                pos = eol + 2;
+        }
+    }
+
+    /// The value of the first field of that name.
+    std::optional<std::string_view> header(std::string_view name) const noexcept {
+        if (detail::iequals(name, "content-type"))
+            return content_type_.empty() ? std::nullopt
+                                         : std::optional<std::string_view>(content_type_);
+        std::string_view f = fields_;
+        while (!f.empty()) {
+            auto const eol = f.find("\r\n");
+            auto const line = f.substr(0, eol);
+            auto const colon = line.find(':');
+            if (detail::iequals(line.substr(0, colon), name))
+                return line.substr(colon + 2);
+            f.remove_prefix(eol + 2);
+        }
+        return std::nullopt;
+    }
+
+    /// The fields added so far, each as `Name: value\r\n`.
+    std::string_view fields() const noexcept { return fields_; }
+
+    std::string_view content_type() const noexcept { return content_type_; }
+    void content_type(std::string_view ct) {
+        if (!detail::is_field_value(ct))
+            throw std::invalid_argument("apikit::http::response: bad Content-Type");
+        content_type_.assign(ct);
+    }
+
+    std::string& body() noexcept { return body_; }
+    std::string_view body() const noexcept { return body_; }
+
+    /// A body of text with its media type.
+    void text(std::string_view s, std::string_view type = "text/plain; charset=utf-8") {
+        error_.reset();
+        content_type(type);
+        body_.assign(s);
+    }
+
+    /// A body of JSON already serialized, e.g. a constant such as `{"status":"ok"}`.
+    void json_text(std::string_view serialized) { text(serialized, "application/json"); }
+
+    /// A body serialized from `v`, written straight into the reused body buffer.
+    void json(boost::json::value const& v) {
+        error_.reset();
+        content_type_.assign("application/json");
+        body_.clear();
+        serializer_.reset(&v);
+        // Serializing into the buffer in place: no intermediate string.
+        if (body_.capacity() < 256)
+            body_.reserve(256);
+        std::size_t used = 0;
+        while (!serializer_.done()) {
+            if (used == body_.size())
+                body_.resize(body_.size() < body_.capacity() ? body_.capacity()
+                                                             : 2 * body_.capacity());
+            used += serializer_.read(body_.data() + used, body_.size() - used).size();
+        }
+        body_.resize(used);
+    }
+
+    /// A body serialized from anything `boost::json::value_from` accepts.
+    template <class T>
+    requires(!std::is_convertible_v<T const&, boost::json::value const&>) void json(T const& v) {
+        json(boost::json::value_from(v));
+    }
+
+    /// Answers with `e`: its status, and its envelope rendered when the
+    /// response is sent.
+    void error(api::api_error e) {
+        status_ = e.status();
+        body_.clear();
+        content_type_.clear();
+        error_.emplace(std::move(e));
+    }
+    void error(errc e) { error(api::api_error(e)); }
+    void error(errc e, std::string message) { error(api::api_error(e, std::move(message))); }
+
+    /// The error the response answers with, if any.
+    api::api_error const* error() const noexcept { return error_ ? &*error_ : nullptr; }
+    api::api_error* error() noexcept { return error_ ? &*error_ : nullptr; }
+
+    /// Closes the connection after this response.
+    void close_connection() noexcept { close_ = true; }
+    bool closes_connection() const noexcept { return close_; }
+
+    /// Empties the response for the next request, keeping its buffers.
+    void clear() noexcept {
+        status_ = 200;
+        fields_.clear();
+        content_type_.clear();
+        body_.clear();
+        error_.reset();
+        close_ = false;
+    }
+
+    /// Gives back buffers that grew past `keep` bytes.
+    void shrink(std::size_t keep) {
+        for (auto* s : {&fields_, &body_})
+            if (s->capacity() > keep)
+                std::string().swap(*s);
+    }
+
+private:
+    static void check_field(std::string_view name, std::string_view value) {
+        if (!detail::is_token(name) || !detail::is_field_value(value))
+            throw std::invalid_argument("apikit::http::response: invalid header field");
+        if (detail::is_framing_field(name))
+            throw std::invalid_argument("apikit::http::response: framing fields are the server's");
+    }
+
+    void append_field(std::string_view name, std::string_view value) {
+        fields_.append(name);
+        fields_.append(": ");
+        fields_.append(value);
+        fields_.append("\r\n");
+    }
+
+    unsigned status_ = 200;
+    std::string fields_;
+    std::string content_type_;
+    std::string body_;
+    std::optional<api::api_error> error_;
+    bool close_ = false;
+    boost::json::serializer serializer_;
+};
+
+} // namespace apikit::http
+
+#endif
