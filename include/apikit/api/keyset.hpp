@@ -201,24 +201,31 @@ keyset_page(Container const& rows, keyset_query<typename Container::key_type> co
                                          key_of, visit);
 }
 
+namespace detail {
+template <class Range, class Proj>
+using projected_key_t = std::remove_cvref_t<
+    std::invoke_result_t<Proj const&, std::ranges::range_reference_t<Range const>>>;
+} // namespace detail
+
 /// One page from a range sorted ascending by `proj(element)`, a unique key
 /// (a std::vector kept sorted, say): the same contract as above, with the
 /// key of an element given by `proj`. O(log n + limit) on a random-access range.
-template <std::ranges::bidirectional_range Range, keyset_key Key, class Proj, class Visit>
-requires std::ranges::common_range<Range const> && std::convertible_to<
-    std::invoke_result_t<Proj const&, std::ranges::range_reference_t<Range const>>, Key>
-    std::optional<Key> keyset_page(Range const& rows, keyset_query<Key> const& q, Proj proj,
-                                   Visit&& visit) {
+template <std::ranges::bidirectional_range Range, class Proj, class Visit>
+requires std::ranges::common_range<Range const> && keyset_key<detail::projected_key_t<Range, Proj>>
+    std::optional<detail::projected_key_t<Range, Proj>>
+    keyset_page(Range const& rows, keyset_query<detail::projected_key_t<Range, Proj>> const& q,
+                Proj proj, Visit&& visit) {
+    using key_type = detail::projected_key_t<Range, Proj>;
     if (q.order == sort_order::ascending) {
         auto const first =
             q.after ? std::ranges::upper_bound(rows, *q.after, {}, proj) : std::ranges::begin(rows);
-        return detail::keyset_take<Key>(first, std::ranges::end(rows), q.limit, proj, visit);
+        return detail::keyset_take<key_type>(first, std::ranges::end(rows), q.limit, proj, visit);
     }
     auto const stop =
         q.after ? std::ranges::lower_bound(rows, *q.after, {}, proj) : std::ranges::end(rows);
-    return detail::keyset_take<Key>(std::make_reverse_iterator(stop),
-                                    std::make_reverse_iterator(std::ranges::begin(rows)), q.limit,
-                                    proj, visit);
+    return detail::keyset_take<key_type>(std::make_reverse_iterator(stop),
+                                         std::make_reverse_iterator(std::ranges::begin(rows)),
+                                         q.limit, proj, visit);
 }
 
 /// The cursor text for the position `after`.

@@ -21,6 +21,7 @@
 #include <apikit/core/constant_time.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/core/hmac.hpp>
+#include <apikit/core/hmac_key.hpp>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -54,18 +55,16 @@ public:
     /// Signs with `current`; verifies under `current` and each of `retired`.
     /// Throws std::invalid_argument on a short secret or a repeated key id.
     explicit signed_cursor(cursor_key current, std::vector<cursor_key> retired = {}) {
-        keys_.reserve(retired.size() + 1);
-        keys_.push_back(std::move(current));
-        for (auto& k : retired)
-            keys_.push_back(std::move(k));
-        for (std::size_t i = 0; i < keys_.size(); ++i) {
-            if (keys_[i].secret.size() < min_secret_size)
+        retired.insert(retired.begin(), std::move(current));
+        keys_.reserve(retired.size());
+        for (auto const& k : retired) {
+            if (k.secret.size() < min_secret_size)
                 throw std::invalid_argument(
                     "apikit::api::signed_cursor: a secret needs at least 32 bytes");
-            for (std::size_t j = 0; j < i; ++j)
-                if (keys_[j].id == keys_[i].id)
-                    throw std::invalid_argument(
-                        "apikit::api::signed_cursor: two keys share one key id");
+            if (find_key(k.id) != nullptr)
+                throw std::invalid_argument(
+                    "apikit::api::signed_cursor: two keys share one key id");
+            keys_.push_back({k.id, hmac_sha256_key(k.secret)});
         }
     }
 
@@ -75,7 +74,7 @@ public:
         bytes.push_back(static_cast<char>(format_version));
         bytes.push_back(static_cast<char>(key.id));
         bytes.append(boost::json::serialize(position));
-        auto const mac = hmac_sha256(key.secret, bytes);
+        auto const mac = key.mac.sign(bytes);
         bytes.append(as_string_view(mac));
         return base64url::encode(bytes, base64url::padding::include);
     }
@@ -93,7 +92,7 @@ public:
         if (key == nullptr)
             return detail::invalid_cursor();
         auto const signed_part = b.substr(0, b.size() - mac_size);
-        auto const mac = hmac_sha256(key->secret, signed_part);
+        auto const mac = key->mac.sign(signed_part);
         if (!constant_time_equal(as_string_view(mac), b.substr(signed_part.size())))
             return detail::invalid_cursor();
         return detail::parse_cursor_json(signed_part.substr(header_size));
@@ -103,14 +102,20 @@ private:
     static constexpr std::size_t header_size = 2;
     static constexpr std::size_t mac_size = sha256_digest{}.size();
 
-    cursor_key const* find_key(std::uint8_t id) const noexcept {
+    // The keyed hash states, not the secrets: see core/hmac_key.hpp.
+    struct signing_key {
+        std::uint8_t id;
+        hmac_sha256_key mac;
+    };
+
+    signing_key const* find_key(std::uint8_t id) const noexcept {
         for (auto const& k : keys_)
             if (k.id == id)
                 return &k;
         return nullptr;
     }
 
-    std::vector<cursor_key> keys_; // keys_[0] signs
+    std::vector<signing_key> keys_; // keys_[0] signs
 };
 
 static_assert(cursor_codec<signed_cursor>, "signed_cursor must model api::cursor_codec");
