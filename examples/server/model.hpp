@@ -1,12 +1,18 @@
 #ifndef APIKIT_SERVER_MODEL_HPP
 #define APIKIT_SERVER_MODEL_HPP
 
-// The sample service's resources, as the API shows them. A stored record is
-// immutable once published: the store hands out shared_ptr<T const>, so a
-// page of users costs one reference count per row rather than a copy of
-// every string, and a reader never sees a record half-written. A change (a
-// later PATCH) publishes a new record with version + 1.
+// The sample service's resources, as the API shows them.
+//
+// A stored record is immutable once published: the store hands out
+// shared_ptr<T const>, so a page of users costs one reference count per row
+// rather than a copy of every string, and a reader never sees a record
+// half-written. A change (a later PATCH) publishes a new record with
+// version + 1. Immutability also lets a record carry its own JSON, serialized
+// once when it is published: serving a record or a page of them is then a
+// copy of bytes, not a conversion per request.
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
 #include <cstdint>
@@ -18,9 +24,10 @@ struct user {
     std::string id;         ///< "user_" + 22 random base62 characters
     std::string email;      ///< as given at sign-up; uniqueness ignores case
     std::string name;       ///< as given at sign-up
-    std::string created_at; ///< RFC 3339 UTC with milliseconds, formatted once
+    std::string created_at; ///< RFC 3339 UTC with milliseconds
     std::int64_t version;   ///< starts at 1; the optimistic-locking counter
     std::uint64_t seq;      ///< insertion order, the keyset sort key; never shown
+    std::string json;       ///< the fields above as the API shows them, see publish()
 };
 
 struct order {
@@ -30,6 +37,7 @@ struct order {
     std::int64_t quantity;
     std::string created_at;
     std::uint64_t seq; ///< insertion order among all orders; never shown
+    std::string json;
 };
 
 // The JSON shapes of the contract: exactly these members, in this order.
@@ -47,6 +55,13 @@ inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, order
          {"item", o.item},
          {"quantity", o.quantity},
          {"created_at", o.created_at}};
+}
+
+/// Fills `r.json` from the other fields: the last step before a record is
+/// published, after which nothing in it changes.
+template <class Record>
+void publish(Record& r) {
+    r.json = boost::json::serialize(boost::json::value_from(r));
 }
 
 } // namespace sample

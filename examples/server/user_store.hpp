@@ -27,6 +27,7 @@
 
 #include "model.hpp"
 
+#include <apikit/api/keyset.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/core/random.hpp>
@@ -50,25 +51,21 @@
 
 namespace sample {
 
-/// Where a page stops: the sort key and the id of its last row. The next
-/// page starts strictly after it.
-struct position {
-    std::uint64_t seq = 0;
-    std::string id;
-
-    friend auto operator<=>(position const&, position const&) = default;
-};
+/// Where a page stops: the sort key (seq) and the id of its last row, the
+/// cursor's content `{"key":17,"id":"user_…"}`. The next page starts
+/// strictly after it.
+using position = apikit::api::keyset_position<std::uint64_t, std::string>;
 
 /// One page of a keyset listing, newest first.
 template <class T>
-struct keyset_page {
+struct keyset_rows {
     std::vector<std::shared_ptr<T const>> rows;
     std::optional<position> next; ///< set when more rows follow
 };
 
 /// One page of an offset listing.
 template <class T>
-struct offset_page {
+struct offset_rows {
     std::vector<std::shared_ptr<T const>> rows;
     std::size_t total = 0; ///< rows in the whole listing
 };
@@ -89,12 +86,12 @@ concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std:
                               std::size_t n, std::optional<position> const& after) {
     { s.create_user(std::move(nu)) } -> std::same_as<apikit::result<std::shared_ptr<user const>>>;
     { cs.find_user(id) } -> std::same_as<std::shared_ptr<user const>>;
-    { cs.list_users(n, after) } -> std::same_as<keyset_page<user>>;
-    { cs.list_users_offset(n, n) } -> std::same_as<offset_page<user>>;
+    { cs.list_users(n, after) } -> std::same_as<keyset_rows<user>>;
+    { cs.list_users_offset(n, n) } -> std::same_as<offset_rows<user>>;
     {
         s.create_order(id, std::move(no))
         } -> std::same_as<apikit::result<std::shared_ptr<order const>>>;
-    { cs.list_orders(id, n, after) } -> std::same_as<apikit::result<keyset_page<order>>>;
+    { cs.list_orders(id, n, after) } -> std::same_as<apikit::result<keyset_rows<order>>>;
 };
 
 namespace detail {
@@ -124,19 +121,16 @@ template <class T>
 using ordered_rows = std::map<position, std::shared_ptr<T const>, std::less<>>;
 
 /// Up to `limit` rows strictly older than `after` (all rows when absent),
-/// newest first, and the position to resume from when more remain.
+/// newest first, and the position to resume from when more remain: the
+/// keyset pattern, by apikit's keyset helper.
 template <class T>
-keyset_page<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
+keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
                             std::optional<position> const& after) {
-    keyset_page<T> page;
-    // lower_bound finds the first row not older than the cursor, so the walk
-    // back starts below it whether or not the cursor's own row still exists.
-    auto it = after ? rows.lower_bound(*after) : rows.end();
+    keyset_rows<T> page;
     page.rows.reserve(std::min(limit, rows.size()));
-    while (it != rows.begin() && page.rows.size() < limit)
-        page.rows.push_back((--it)->second);
-    if (it != rows.begin() && !page.rows.empty())
-        page.next = position{page.rows.back()->seq, page.rows.back()->id};
+    page.next =
+        apikit::api::keyset_page(rows, {after, limit, apikit::api::sort_order::descending},
+                                 [&](auto const& entry) { page.rows.push_back(entry.second); });
     return page;
 }
 
@@ -176,9 +170,11 @@ public:
         if (!fresh)
             return apikit::make_error_code(apikit::errc::conflict);
         // Time and sequence are taken under the lock so that created_at never
-        // decreases along seq while the clock moves forward.
+        // decreases along seq while the clock moves forward; the JSON, which
+        // holds created_at, is written here too (a few hundred nanoseconds).
         apikit::append_rfc3339_ms(row->created_at, clock_.now());
         row->seq = ++seq_;
+        publish(*row);
         std::shared_ptr<user const> published = std::move(row);
         by_id_.try_emplace(published->id, account{published, {}});
         users_.emplace(position{published->seq, published->id}, published);
@@ -192,15 +188,15 @@ public:
         return it == by_id_.end() ? nullptr : it->second.profile;
     }
 
-    /// Up to `limit` users after `after`, newest first.
-    keyset_page<user> list_users(std::size_t limit, std::optional<position> const& after) const {
+    /// Up to `limit` (at least 1) users after `after`, newest first.
+    keyset_rows<user> list_users(std::size_t limit, std::optional<position> const& after) const {
         std::shared_lock lock(mutex_);
         return detail::newest_first(users_, limit, after);
     }
 
     /// `count` users from the `offset`-th newest, and the number of users.
-    offset_page<user> list_users_offset(std::size_t offset, std::size_t count) const {
-        offset_page<user> page;
+    offset_rows<user> list_users_offset(std::size_t offset, std::size_t count) const {
+        offset_rows<user> page;
         std::shared_lock lock(mutex_);
         page.total = users_.size();
         if (offset >= users_.size())
@@ -245,14 +241,15 @@ public:
             return apikit::make_error_code(apikit::errc::not_found);
         apikit::append_rfc3339_ms(row->created_at, clock_.now());
         row->seq = ++seq_;
+        publish(*row);
         std::shared_ptr<order const> published = std::move(row);
         it->second.orders.emplace(position{published->seq, published->id}, published);
         return published;
     }
 
-    /// Up to `limit` of the user's orders after `after`, newest first;
+    /// Up to `limit` (at least 1) of the user's orders after `after`, newest first;
     /// errc::not_found when there is no such user.
-    apikit::result<keyset_page<order>> list_orders(std::string_view user_id, std::size_t limit,
+    apikit::result<keyset_rows<order>> list_orders(std::string_view user_id, std::size_t limit,
                                                    std::optional<position> const& after) const {
         std::shared_lock lock(mutex_);
         auto const it = by_id_.find(user_id);

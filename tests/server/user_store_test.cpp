@@ -278,7 +278,7 @@ TEST_CASE("orders belong to an existing user and are listed newest first") {
     CHECK(store.list_orders(ada->id, 20, std::nullopt).has_error());
 }
 
-TEST_CASE("users and orders render the contract's JSON shapes") {
+TEST_CASE("users and orders render the contract's JSON shapes, cached in the record") {
     store_type store(start);
     auto const u = must_create(store, "ada@example.com");
     auto const jv = boost::json::value_from(*u);
@@ -290,12 +290,19 @@ TEST_CASE("users and orders render the contract's JSON shapes") {
     CHECK(obj.at("created_at").as_string() == "2024-01-15T10:00:00.000Z");
     CHECK(obj.at("version").as_int64() == 1);
 
+    // A published record carries exactly that JSON, serialized once.
+    CHECK(u->json == fmt::format(R"({{"id":"{}","email":"ada@example.com","name":"Ada",)"
+                                 R"("created_at":"2024-01-15T10:00:00.000Z","version":1}})",
+                                 u->id));
+    CHECK(u->json == boost::json::serialize(jv));
+
     auto const o = store.create_order(u->id, {"book", 3});
     REQUIRE(o.has_value());
-    CHECK(boost::json::serialize(boost::json::value_from(**o)) ==
-          fmt::format(R"({{"id":"{}","user_id":"{}","item":"book","quantity":3,)"
-                      R"("created_at":"2024-01-15T10:00:00.000Z"}})",
-                      (*o)->id, u->id));
+    auto const expected = fmt::format(R"({{"id":"{}","user_id":"{}","item":"book","quantity":3,)"
+                                      R"("created_at":"2024-01-15T10:00:00.000Z"}})",
+                                      (*o)->id, u->id);
+    CHECK(boost::json::serialize(boost::json::value_from(**o)) == expected);
+    CHECK((*o)->json == expected);
 }
 
 TEST_CASE("of many concurrent sign-ups with one email exactly one wins") {
