@@ -1,0 +1,43 @@
+#ifndef APIKIT_CORE_CLOCK_REF_HPP
+#define APIKIT_CORE_CLOCK_REF_HPP
+
+// Components hold their clock by value, as they hold every other policy, so a
+// stateless clock costs nothing. A stateful clock that several components (and
+// the test driving them) must share — a manual_clock — is plugged in through
+// a clock_ref instead: a copyable handle that reads a clock it does not own.
+
+#include <apikit/core/clock.hpp>
+
+#include <memory>
+
+namespace apikit {
+
+template <clock C>
+class clock_ref {
+public:
+    using rep = typename C::rep;
+    using period = typename C::period;
+    using duration = typename C::duration;
+    using time_point = typename C::time_point;
+
+    /// `c` must outlive every copy of this handle.
+    constexpr explicit clock_ref(C const& c) noexcept : clock_(std::addressof(c)) {}
+
+    time_point now() const noexcept(noexcept(std::declval<C const&>().now())) {
+        return clock_->now();
+    }
+
+    C const& get() const noexcept { return *clock_; }
+
+private:
+    C const* clock_;
+};
+
+template <clock C>
+clock_ref(C const&) -> clock_ref<C>;
+
+static_assert(clock<clock_ref<manual_clock<>>>, "apikit::clock_ref must model apikit::clock");
+
+} // namespace apikit
+
+#endif

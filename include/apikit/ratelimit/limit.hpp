@@ -1,0 +1,238 @@
+#ifndef APIKIT_RATELIMIT_LIMIT_HPP
+#define APIKIT_RATELIMIT_LIMIT_HPP
+
+// What a rate limit is (a named token bucket: a capacity and a refill rate),
+// what a set of limits checked together is (a policy), and what a decision
+// says back. Every algorithm and every store speaks these types, so the HTTP
+// layer writes its headers from any of them the same way.
+//
+// Time is integer nanoseconds throughout: a refill rate becomes an emission
+// interval T (the time one token takes to come back), rounded UP to the next
+// nanosecond, so rounding can only make a limit stricter — by less than one
+// nanosecond per token — and never drifts.
+
+#include <apikit/core/error.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace apikit::ratelimit {
+
+using std::chrono::nanoseconds;
+
+/// The most limits one policy checks at once (a burst and a daily limit need two).
+inline constexpr std::size_t max_limits = 4;
+
+/// The largest window (capacity × emission interval) a limit may span: 2^62 ns,
+/// about 146 years. It keeps `now + window` far from overflow for any clock
+/// whose epoch is within a century of now.
+inline constexpr std::int64_t max_window_ns = std::int64_t{1} << 62;
+
+/// Nanoseconds since a time point's epoch: the one time unit of the stores.
+template <class TimePoint>
+constexpr std::int64_t to_ns(TimePoint t) noexcept {
+    return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
+}
+
+/// A refill rate: `tokens` come back every `per`.
+struct rate {
+    std::uint64_t tokens;
+    nanoseconds per;
+};
+
+constexpr rate per_second(std::uint64_t n) noexcept {
+    return {n, std::chrono::seconds(1)};
+}
+constexpr rate per_minute(std::uint64_t n) noexcept {
+    return {n, std::chrono::minutes(1)};
+}
+constexpr rate per_hour(std::uint64_t n) noexcept {
+    return {n, std::chrono::hours(1)};
+}
+constexpr rate per_day(std::uint64_t n) noexcept {
+    return {n, std::chrono::hours(24)};
+}
+
+namespace detail {
+
+// FNV-1a: only to tell a policy's limit names apart inside one store, never
+// over outside input, so it needs no key.
+constexpr std::uint64_t name_hash(std::string_view s) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : s) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+// A name is sent to clients as a structured-field String (RFC 8941 §3.3.3):
+// printable ASCII only. Quotes and backslashes are escaped when written.
+inline void check_name(std::string_view name) {
+    if (name.empty())
+        throw std::invalid_argument("apikit::ratelimit: a limit needs a name");
+    for (char c : name)
+        if (c < 0x20 || c > 0x7e)
+            throw std::invalid_argument("apikit::ratelimit: a limit name must be printable ASCII");
+}
+
+} // namespace detail
+
+/// One limit: a token bucket of `capacity` tokens refilled at `refill`. The
+/// reference configuration is `limit{"default", 100, per_second(10)}`. A
+/// "daily" limit is the same bucket with a slow refill
+/// (`limit{"daily", 10'000, per_day(10'000)}`): it refills continuously, a
+/// rolling day rather than a calendar one.
+class limit {
+public:
+    /// Throws std::invalid_argument on a configuration no request could use:
+    /// zero capacity, a zero rate, a name that cannot be sent in a header, or
+    /// a window longer than `max_window_ns`.
+    limit(std::string name, std::uint64_t capacity, rate refill) : name_(std::move(name)) {
+        detail::check_name(name_);
+        if (capacity == 0)
+            throw std::invalid_argument(
+                "apikit::ratelimit: a limit needs a capacity of at least 1");
+        if (refill.tokens == 0 || refill.per.count() <= 0)
+            throw std::invalid_argument("apikit::ratelimit: a limit needs a positive refill rate");
+        auto const per = static_cast<std::uint64_t>(refill.per.count());
+        // Rounded up: the limiter may grant a hair less than configured, never more.
+        auto const interval = per / refill.tokens + (per % refill.tokens != 0);
+        if (interval > static_cast<std::uint64_t>(max_window_ns) / capacity)
+            throw std::invalid_argument("apikit::ratelimit: a limit's window exceeds 2^62 ns");
+        capacity_ = capacity;
+        interval_ = static_cast<std::int64_t>(interval);
+        window_ = static_cast<std::int64_t>(interval * capacity);
+        name_hash_ = detail::name_hash(name_);
+    }
+
+    std::string_view name() const noexcept { return name_; }
+    /// The most tokens the bucket holds, hence the most one request may cost.
+    std::uint64_t capacity() const noexcept { return capacity_; }
+    /// T: the time one token takes to come back.
+    nanoseconds emission_interval() const noexcept { return nanoseconds(interval_); }
+    /// capacity × T: the time an empty bucket takes to fill; the `w` of
+    /// `RateLimit-Policy`.
+    nanoseconds window() const noexcept { return nanoseconds(window_); }
+    /// True when a request of `cost` can ever be granted.
+    bool admits(std::uint64_t cost) const noexcept { return cost <= capacity_; }
+    std::uint64_t name_hash() const noexcept { return name_hash_; }
+
+    friend bool operator==(limit const& a, limit const& b) noexcept {
+        return a.name_ == b.name_ && a.capacity_ == b.capacity_ && a.interval_ == b.interval_;
+    }
+
+private:
+    std::string name_;
+    std::uint64_t capacity_ = 0;
+    std::int64_t interval_ = 0;
+    std::int64_t window_ = 0;
+    std::uint64_t name_hash_ = 0;
+};
+
+/// The limits one decision checks together, all or nothing: a request is
+/// granted only if every limit grants it, and a denied request consumes from
+/// none. Immutable once built; a running limiter swaps whole policies.
+class policy {
+public:
+    /// Throws std::invalid_argument unless there are 1 to `max_limits` limits
+    /// with distinct names.
+    policy(std::initializer_list<limit> limits) : policy(std::vector<limit>(limits)) {}
+
+    explicit policy(std::vector<limit> limits) : limits_(std::move(limits)) {
+        if (limits_.empty() || limits_.size() > max_limits)
+            throw std::invalid_argument("apikit::ratelimit: a policy holds 1 to 4 limits");
+        for (std::size_t i = 0; i < limits_.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (limits_[i].name() == limits_[j].name())
+                    throw std::invalid_argument(
+                        "apikit::ratelimit: the limits of a policy need distinct names");
+        max_cost_ = limits_[0].capacity();
+        for (auto const& l : limits_)
+            max_cost_ = std::min(max_cost_, l.capacity());
+    }
+
+    std::span<limit const> limits() const noexcept { return limits_; }
+    std::size_t size() const noexcept { return limits_.size(); }
+    limit const& operator[](std::size_t i) const noexcept { return limits_[i]; }
+    /// The largest cost every limit can grant.
+    std::uint64_t max_cost() const noexcept { return max_cost_; }
+
+    friend bool operator==(policy const& a, policy const& b) noexcept {
+        return a.limits_ == b.limits_;
+    }
+
+private:
+    std::vector<limit> limits_;
+    std::uint64_t max_cost_ = 0;
+};
+
+/// What one limit says about one request.
+struct decision {
+    bool allowed = false;
+    /// The capacity: the most the limit ever grants (`X-RateLimit-Limit`).
+    std::uint64_t limit = 0;
+    /// Tokens left, rounded down: after this request when it was allowed,
+    /// right now when it was denied.
+    std::uint64_t remaining = 0;
+    /// Until the limit is back to its full capacity if nothing more is asked.
+    nanoseconds reset_after{0};
+    /// When denied: until the same request would be allowed. Zero when allowed.
+    nanoseconds retry_after{0};
+
+    explicit operator bool() const noexcept { return allowed; }
+    friend bool operator==(decision const&, decision const&) = default;
+};
+
+/// A decision of one named limit, as the `RateLimit` header lists it.
+struct limit_status : decision {
+    std::string_view name;
+    /// The limit's window: the `w` of `RateLimit-Policy`.
+    nanoseconds window{0};
+};
+
+/// The decision of a whole policy. Its own fields are those of the binding
+/// limit: when allowed, the one with the fewest tokens left; when denied, the
+/// one that makes the caller wait longest. Names refer to the policy's limits,
+/// which outlive the decision (see quota_table).
+struct policy_decision : decision {
+    std::array<limit_status, max_limits> statuses{};
+    std::size_t count = 0;
+
+    std::span<limit_status const> limits() const noexcept { return {statuses.data(), count}; }
+
+    void add(limit_status const& s) noexcept { statuses[count++] = s; }
+
+    /// Sets the summary from the statuses added so far.
+    void summarize() noexcept {
+        allowed = true;
+        for (std::size_t i = 0; i < count; ++i)
+            allowed = allowed && statuses[i].allowed;
+        limit_status const* bind = nullptr;
+        for (std::size_t i = 0; i < count; ++i) {
+            auto const& s = statuses[i];
+            if (bind == nullptr)
+                bind = &s;
+            else if (allowed ? s.remaining < bind->remaining || (s.remaining == bind->remaining &&
+                                                                 s.reset_after > bind->reset_after)
+                             : s.retry_after > bind->retry_after)
+                bind = &s;
+        }
+        if (bind != nullptr)
+            static_cast<decision&>(*this) = decision{allowed, bind->limit, bind->remaining,
+                                                     bind->reset_after, bind->retry_after};
+    }
+};
+
+} // namespace apikit::ratelimit
+
+#endif
