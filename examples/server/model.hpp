@@ -40,6 +40,18 @@ struct order {
     std::string json;
 };
 
+/// What a sign-up gives: validated, not yet stored.
+struct new_user {
+    std::string email;
+    std::string name;
+};
+
+/// What an order gives: validated, not yet stored.
+struct new_order {
+    std::string item;
+    std::int64_t quantity = 0;
+};
+
 // The JSON shapes of the contract: exactly these members, in this order.
 inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, user const& u) {
     v = {{"id", u.id},

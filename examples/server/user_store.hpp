@@ -70,16 +70,6 @@ struct offset_rows {
     std::size_t total = 0; ///< rows in the whole listing
 };
 
-struct new_user {
-    std::string email;
-    std::string name;
-};
-
-struct new_order {
-    std::string item;
-    std::int64_t quantity = 0;
-};
-
 /// What the routes need from a store. Every call is safe from many threads.
 template <class S>
 concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std::string_view id,

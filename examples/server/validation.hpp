@@ -1,17 +1,28 @@
 #ifndef APIKIT_SERVER_VALIDATION_HPP
 #define APIKIT_SERVER_VALIDATION_HPP
 
-// The sample service's input rules, one function per field. Each returns
-// the message for the field's entry in a 422's `details`, or nothing when
-// the value is acceptable; a missing member is passed as null, so "missing"
-// and "wrong type" are reported like any other bad value.
+// The sample service's input rules: one function per field, returning the
+// message for the field's entry in a 422's `details`, or nothing when the
+// value is acceptable (a missing member is passed as null, so "missing" and
+// "wrong type" are reported like any other bad value); and one function per
+// request body, which checks every field and reports all the bad ones at
+// once. Members the contract does not name are ignored, so a client may
+// send more than a resource takes.
 
+#include "model.hpp"
+
+#include <apikit/api/error.hpp>
+
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sample {
 
@@ -120,6 +131,40 @@ inline problem quantity_problem(boost::json::value const* v) {
     if (q < min_quantity || q > max_quantity)
         return "must be between 1 and 1000";
     return std::nullopt;
+}
+
+namespace detail {
+
+inline void check(std::vector<apikit::api::field_error>& details, std::string_view field,
+                  problem p) {
+    if (p)
+        details.push_back({std::string(field), std::string(*p)});
+}
+
+} // namespace detail
+
+/// The body of `POST /users`: `{"email","name"}`.
+inline apikit::api::api_result<new_user> parse_new_user(boost::json::object const& body) {
+    auto const* email = body.if_contains("email");
+    auto const* name = body.if_contains("name");
+    std::vector<apikit::api::field_error> details;
+    detail::check(details, "email", email_problem(email));
+    detail::check(details, "name", name_problem(name));
+    if (!details.empty())
+        return apikit::api::api_error::validation(std::move(details));
+    return new_user{std::string(email->get_string()), std::string(name->get_string())};
+}
+
+/// The body of `POST /users/:id/orders`: `{"item","quantity"}`.
+inline apikit::api::api_result<new_order> parse_new_order(boost::json::object const& body) {
+    auto const* item = body.if_contains("item");
+    auto const* quantity = body.if_contains("quantity");
+    std::vector<apikit::api::field_error> details;
+    detail::check(details, "item", item_problem(item));
+    detail::check(details, "quantity", quantity_problem(quantity));
+    if (!details.empty())
+        return apikit::api::api_error::validation(std::move(details));
+    return new_order{std::string(item->get_string()), quantity->get_int64()};
 }
 
 } // namespace sample

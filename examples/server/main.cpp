@@ -1,0 +1,99 @@
+// apikit-server: the sample service, with in-memory storage.
+//
+//   apikit-server --address 127.0.0.1 --port 8080 --threads 4
+//
+// Prints one JSON line when it listens (with the port, which matters with
+// --port 0), then one access-log line per request; stops gracefully on
+// SIGINT or SIGTERM and exits 0. A bad command line exits 2; a failure to
+// listen exits 1.
+
+#include "app.hpp"
+#include "options.hpp"
+
+#include <apikit/api/signed_cursor.hpp>
+#include <apikit/core/random.hpp>
+#include <apikit/http/log_sink.hpp>
+#include <apikit/http/log_writer.hpp>
+#include <apikit/http/options.hpp>
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace {
+
+// The key cursors are signed with: the flag's, else APIKIT_CURSOR_KEY's,
+// else 32 fresh random bytes (cursors then die with the process).
+boost::system::result<std::string, sample::usage_error>
+cursor_secret(sample::server_options const& o) {
+    if (!o.cursor_key.empty())
+        return {boost::system::in_place_value, o.cursor_key};
+    if (char const* env = std::getenv("APIKIT_CURSOR_KEY"); env && *env)
+        return sample::decode_cursor_key(env, "APIKIT_CURSOR_KEY");
+    std::string key(sample::min_cursor_key_bytes, '\0');
+    apikit::random_bytes(key.data(), key.size());
+    return {boost::system::in_place_value, std::move(key)};
+}
+
+int run(sample::server_options const& o) {
+    auto secret = cursor_secret(o);
+    if (!secret) {
+        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
+        return 2;
+    }
+
+    sample::memory_user_store<> store;
+    apikit::api::signed_cursor const cursors(std::move(*secret));
+    // One writer for the access log and the server's own lines, so they
+    // reach stdout in order and in batches.
+    auto log =
+        std::make_shared<apikit::http::log_writer<apikit::http::fd_sink>>(apikit::http::fd_sink{});
+
+    apikit::http::server_options http;
+    http.address = o.address;
+    http.port = o.port;
+    http.threads = o.threads;
+    auto server = sample::make_server(http, store, cursors, log);
+    if (auto started = server.start(); !started) {
+        fmt::print(stderr, "apikit-server: cannot listen on {} port {}: {}\n", o.address, o.port,
+                   started.error().message());
+        return 1;
+    }
+    log->append(sample::listening_line(server.local_endpoint(), o.threads));
+    log->flush(); // whoever started us is waiting for this line
+
+    server.wait(); // until SIGINT or SIGTERM has drained every request
+    log->append(sample::log_line("info", "stopped", ""));
+    return 0; // the writer flushes what is left when it is destroyed
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // A client or a log reader that goes away must not kill the server: a
+    // write to a closed pipe is an error to handle, not a signal.
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto options = sample::parse_options(
+        std::span<char const* const>(argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)));
+    if (!options) {
+        fmt::print(stderr, "apikit-server: {}\n\n{}", options.error().message, sample::usage_text);
+        return 2;
+    }
+    if (options->help) {
+        fmt::print("{}", sample::usage_text);
+        return 0;
+    }
+    try {
+        return run(*options);
+    } catch (std::exception const& e) {
+        fmt::print(stderr, "apikit-server: {}\n", e.what());
+        return 1;
+    }
+}
