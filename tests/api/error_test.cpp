@@ -10,6 +10,8 @@
 #include <boost/system/errc.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <fmt/format.h>
+
 #include <string>
 #include <vector>
 
@@ -201,4 +203,24 @@ TEST_CASE("api_result<T>::value() on an error throws a system_error with the api
     } catch (boost::system::system_error const& ex) {
         CHECK(ex.code() == errc::validation_error);
     }
+}
+
+TEST_CASE("fmt prints the server's view of an error, for its log") {
+    CHECK(fmt::format("{}", email_error()) ==
+          "validation_error (422): Invalid request parameters [email: Invalid format]");
+    CHECK(fmt::format("{}", api::api_error::validation({{"a", "x"}, {"b", "y"}})) ==
+          "validation_error (422): Invalid request parameters [a: x; b: y]");
+    // The log keeps what the client never sees.
+    CHECK(fmt::format("{}", api::api_error(errc::internal_error, "pool exhausted")) ==
+          "internal_error (500): pool exhausted");
+    CHECK(fmt::format("{}", api::api_error(errc::not_found)) ==
+          "not_found (404): The resource was not found");
+}
+
+TEST_CASE("errors compare by every member") {
+    CHECK(email_error() == email_error());
+    auto other = email_error();
+    other.request_id = "req_other";
+    CHECK(other != email_error());
+    CHECK(api::api_error(errc::not_found) != api::api_error(errc::conflict));
 }

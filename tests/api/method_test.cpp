@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <string_view>
 
 namespace api = apikit::api;
@@ -44,4 +46,11 @@ TEST_CASE("method_set holds methods and writes the Allow field value in a fixed 
     CHECK(all.to_string() == "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
     CHECK(all != s);
     CHECK(api::method_set{api::method::post, api::method::get} == s);
+}
+
+TEST_CASE("methods and method sets print with fmt") {
+    CHECK(fmt::format("{}", api::method::delete_) == "DELETE");
+    CHECK(fmt::format("{:>5}", api::method::get) == "  GET");
+    CHECK(fmt::format("Allow: {}", api::method_set{api::method::get, api::method::head}) ==
+          "Allow: GET, HEAD");
 }

@@ -21,6 +21,8 @@
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
 
+#include <fmt/format.h>
+
 #include <span>
 #include <string>
 #include <string_view>
@@ -85,6 +87,8 @@ struct api_error {
         return is_server_error() || message.empty() ? info(code).message
                                                     : std::string_view(message);
     }
+    friend bool operator==(api_error const&, api_error const&) = default;
+
     /// The details a client sees: `details`, or none for a 5xx.
     std::span<field_error const> public_details() const noexcept {
         if (is_server_error())
@@ -116,5 +120,25 @@ inline void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, fiel
 }
 
 } // namespace apikit::api
+
+/// The server's view of an error, for its log: code, status, the message as
+/// given (a 5xx's too, which a client never sees) and the details, e.g.
+/// `validation_error (422): Invalid request parameters [email: Invalid format]`.
+template <>
+struct fmt::formatter<apikit::api::api_error> {
+    constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+
+    auto format(apikit::api::api_error const& e, fmt::format_context& ctx) const {
+        auto out = fmt::format_to(ctx.out(), "{} ({}): {}", e.code_name(), e.status(),
+                                  e.message.empty() ? apikit::info(e.code).message
+                                                    : std::string_view(e.message));
+        for (std::size_t i = 0; i < e.details.size(); ++i)
+            out = fmt::format_to(out, "{}{}: {}", i == 0 ? " [" : "; ", e.details[i].field,
+                                 e.details[i].message);
+        if (!e.details.empty())
+            *out++ = ']';
+        return out;
+    }
+};
 
 #endif

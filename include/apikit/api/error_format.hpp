@@ -31,6 +31,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <span>
 #include <string>
 #include <string_view>
 

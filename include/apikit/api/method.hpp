@@ -6,6 +6,8 @@
 // Methods outside this set (TRACE, CONNECT, WebDAV's) have no api::method: a
 // router cannot register them, and the HTTP layer answers them itself.
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -87,5 +89,21 @@ private:
 };
 
 } // namespace apikit::api
+
+/// Prints the method's token: `GET`.
+template <>
+struct fmt::formatter<apikit::api::method> : fmt::formatter<std::string_view> {
+    auto format(apikit::api::method m, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(apikit::api::to_string(m), ctx);
+    }
+};
+
+/// Prints the `Allow` value: `GET, HEAD, POST`.
+template <>
+struct fmt::formatter<apikit::api::method_set> : fmt::formatter<std::string_view> {
+    auto format(apikit::api::method_set s, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(s.to_string(), ctx);
+    }
+};
 
 #endif
