@@ -15,9 +15,11 @@
 #include <string>
 #include <string_view>
 
-namespace {
-
 namespace api = apikit::api;
+
+// A named namespace, not an anonymous one: clang warns of the unused
+// members of internal types, and these exist only to be looked at.
+namespace api_archetypes {
 
 // error_format ------------------------------------------------------------
 
@@ -99,7 +101,9 @@ struct key_without_order {
     jv = k.v;
 }
 
-} // namespace
+} // namespace api_archetypes
+
+using namespace api_archetypes;
 
 static_assert(api::error_format<error_format_archetype>, "the archetype must model error_format");
 static_assert(api::error_format<api::envelope_format>);
