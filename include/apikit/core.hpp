@@ -2,14 +2,19 @@
 #define APIKIT_CORE_HPP
 
 // apikit's core: the clock policy, error codes, random ids, base64url,
-// constant-time comparison, HMAC and timestamps. No Beast, no Asio.
+// constant-time comparison, HMAC, SipHash, JSON string escaping and
+// timestamps. No Beast, no Asio.
 
 #include <apikit/core/base64url.hpp>
 #include <apikit/core/clock.hpp>
+#include <apikit/core/clock_ref.hpp>
 #include <apikit/core/constant_time.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/core/hmac.hpp>
+#include <apikit/core/hmac_key.hpp>
+#include <apikit/core/json_string.hpp>
 #include <apikit/core/random.hpp>
+#include <apikit/core/siphash.hpp>
 #include <apikit/core/timestamp.hpp>
 
 #endif
