@@ -82,3 +82,36 @@ TEST_CASE("a policy decision reports its binding limit") {
     CHECK(denied.limit == 1000); // the longest wait
     CHECK(denied.retry_after == 86s);
 }
+
+TEST_CASE("the emission-interval divider is exact for every numerator") {
+    rl_test::splitmix64 rng{17};
+    std::uint64_t const divisors[] = {1,
+                                      2,
+                                      3,
+                                      7,
+                                      100'000'000,
+                                      333'333'334,
+                                      8'640'000'000'000,
+                                      (std::uint64_t{1} << 62) - 1,
+                                      std::uint64_t{1} << 62,
+                                      ~std::uint64_t{0}};
+    for (auto d : divisors) {
+        detail::divider const div(d);
+        CAPTURE(d);
+        for (std::uint64_t n : {std::uint64_t{0}, std::uint64_t{1}, d - 1, d, d + 1, 2 * d - 1,
+                                ~std::uint64_t{0}, ~std::uint64_t{0} - 1})
+            REQUIRE(div.divide(n) == n / d);
+        for (int i = 0; i < 20'000; ++i) {
+            auto const n = rng() >> rng.below(64);
+            REQUIRE(div.divide(n) == n / d);
+        }
+    }
+    for (int i = 0; i < 2'000; ++i) {
+        auto const d = (rng() >> rng.below(64)) | 1;
+        detail::divider const div(d);
+        for (int j = 0; j < 50; ++j) {
+            auto const n = rng() >> rng.below(64);
+            REQUIRE(div.divide(n) == n / d);
+        }
+    }
+}

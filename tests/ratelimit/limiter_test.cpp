@@ -105,7 +105,8 @@ TEST_CASE("limiter: limits change while threads decide, and every decision sees 
             for (int i = 0; i < 50'000 && !done.load(std::memory_order_relaxed); ++i) {
                 auto const d = lim.try_acquire("k" + std::to_string(t * 7 + i % 7), 0).value();
                 // Either the old policy or the new one, never a mix.
-                if (!(d.limit == 10 && d.count == 1) && !(d.limit == 20 && d.count == 2))
+                if (!(d.limit == 10 && d.limits().size() == 1) &&
+                    !(d.limit == 20 && d.limits().size() == 2))
                     ++odd;
             }
         });

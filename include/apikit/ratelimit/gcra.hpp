@@ -36,9 +36,15 @@ struct params {
     std::int64_t interval; ///< T, ns
     std::int64_t window;   ///< capacity × T, ns
     std::uint64_t capacity;
+    detail::divider per_token; ///< divides by T
 
     static params of(limit const& l) noexcept {
-        return {l.emission_interval().count(), l.window().count(), l.capacity()};
+        return {l.emission_interval().count(), l.window().count(), l.capacity(), l.per_token()};
+    }
+
+    /// Whole tokens in `span` ns of refill (span >= 0), rounded down.
+    constexpr std::uint64_t tokens(std::int64_t span) const noexcept {
+        return per_token.divide(static_cast<std::uint64_t>(span));
     }
 };
 
@@ -59,11 +65,17 @@ constexpr decision standing(std::int64_t tat, std::int64_t now, std::uint64_t co
     std::int64_t const owed_after = owed + static_cast<std::int64_t>(cost) * p.interval;
     // After a backward clock step the bucket can owe more than a whole
     // window: no tokens, rather than a negative count.
-    std::uint64_t const remaining =
-        owed >= p.window ? 0 : static_cast<std::uint64_t>((p.window - owed) / p.interval);
+    std::uint64_t const remaining = owed >= p.window ? 0 : p.tokens(p.window - owed);
     bool const allowed = owed_after <= p.window;
     return decision{allowed, p.capacity, remaining, nanoseconds(owed),
                     nanoseconds(allowed ? 0 : owed_after - p.window)};
+}
+
+/// The decision of an allowed request that left the bucket owing `owed_after`
+/// ns (0 <= owed_after <= window).
+constexpr decision granted(std::int64_t owed_after, params const& p) noexcept {
+    return decision{true, p.capacity, p.tokens(p.window - owed_after), nanoseconds(owed_after),
+                    nanoseconds(0)};
 }
 
 /// Decides a request of `cost` tokens (cost <= capacity: the caller checks)
@@ -75,10 +87,7 @@ constexpr step evaluate(std::int64_t tat, std::int64_t now, std::uint64_t cost,
     std::int64_t const next = base + static_cast<std::int64_t>(cost) * p.interval;
     std::int64_t const owed_after = next - now;
     if (owed_after <= p.window)
-        return {decision{true, p.capacity,
-                         static_cast<std::uint64_t>((p.window - owed_after) / p.interval),
-                         nanoseconds(owed_after), nanoseconds(0)},
-                next};
+        return {granted(owed_after, p), next};
     return {standing(tat, now, cost, p), tat};
 }
 

@@ -96,9 +96,10 @@ void write_headers(policy_decision const& d, std::chrono::system_clock::time_poi
         fmt::format_to(std::back_inserter(buf), "{}", ceil_seconds(wall_ns));
         put("X-RateLimit-Reset");
     }
-    if (o.draft && d.count > 0) {
-        for (std::size_t i = 0; i < d.count; ++i) {
-            auto const& s = d.statuses[i];
+    auto const limits = d.limits();
+    if (o.draft && !limits.empty()) {
+        for (std::size_t i = 0; i < limits.size(); ++i) {
+            auto const& s = limits[i];
             if (i > 0)
                 buf.append(std::string_view(", "));
             detail::append_sf_string(buf, s.name);
@@ -108,8 +109,8 @@ void write_headers(policy_decision const& d, std::chrono::system_clock::time_poi
         }
         put("RateLimit-Policy");
         auto const retry = retry_after_seconds(d);
-        for (std::size_t i = 0; i < d.count; ++i) {
-            auto const& s = d.statuses[i];
+        for (std::size_t i = 0; i < limits.size(); ++i) {
+            auto const& s = limits[i];
             if (i > 0)
                 buf.append(std::string_view(", "));
             detail::append_sf_string(buf, s.name);

@@ -19,10 +19,12 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <new>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace apikit::ratelimit {
@@ -85,6 +87,39 @@ inline void check_name(std::string_view name) {
             throw std::invalid_argument("apikit::ratelimit: a limit name must be printable ASCII");
 }
 
+/// Division by a divisor fixed at construction, as a multiply and shifts
+/// (Granlund & Montgomery, "Division by invariant integers using
+/// multiplication", 1994, §4): a decision divides by the emission interval
+/// to count tokens, and a 64-bit hardware division would be the slowest step
+/// of a decision. Exact for every 64-bit numerator.
+class divider {
+public:
+    constexpr divider() noexcept = default;
+
+    constexpr explicit divider(std::uint64_t d) noexcept {
+        __extension__ using u128 = unsigned __int128;
+        // l = ceil(log2 d); m = floor(2^64 (2^l - d) / d) + 1.
+        unsigned l = 0;
+        while (l < 64 && (std::uint64_t{1} << l) < d)
+            ++l;
+        u128 const two_l = u128(1) << l;
+        multiplier_ = static_cast<std::uint64_t>(((two_l - d) << 64) / d + 1);
+        shift1_ = l < 1 ? 0 : 1;
+        shift2_ = l < 1 ? 0 : static_cast<unsigned char>(l - 1);
+    }
+
+    constexpr std::uint64_t divide(std::uint64_t n) const noexcept {
+        __extension__ using u128 = unsigned __int128;
+        auto const t = static_cast<std::uint64_t>((u128(multiplier_) * n) >> 64);
+        return (t + ((n - t) >> shift1_)) >> shift2_;
+    }
+
+private:
+    std::uint64_t multiplier_ = 1;
+    unsigned char shift1_ = 0;
+    unsigned char shift2_ = 0;
+};
+
 } // namespace detail
 
 /// One limit: a token bucket of `capacity` tokens refilled at `refill`. The
@@ -113,6 +148,7 @@ public:
         interval_ = static_cast<std::int64_t>(interval);
         window_ = static_cast<std::int64_t>(interval * capacity);
         name_hash_ = detail::name_hash(name_);
+        per_token_ = detail::divider(interval);
     }
 
     std::string_view name() const noexcept { return name_; }
@@ -126,6 +162,8 @@ public:
     /// True when a request of `cost` can ever be granted.
     bool admits(std::uint64_t cost) const noexcept { return cost <= capacity_; }
     std::uint64_t name_hash() const noexcept { return name_hash_; }
+    /// Divides by the emission interval: whole tokens in a span of time.
+    detail::divider const& per_token() const noexcept { return per_token_; }
 
     friend bool operator==(limit const& a, limit const& b) noexcept {
         return a.name_ == b.name_ && a.capacity_ == b.capacity_ && a.interval_ == b.interval_;
@@ -137,6 +175,7 @@ private:
     std::int64_t interval_ = 0;
     std::int64_t window_ = 0;
     std::uint64_t name_hash_ = 0;
+    detail::divider per_token_;
 };
 
 /// The limits one decision checks together, all or nothing: a request is
@@ -202,35 +241,58 @@ struct limit_status : decision {
 
 /// The decision of a whole policy. Its own fields are those of the binding
 /// limit: when allowed, the one with the fewest tokens left; when denied, the
-/// one that makes the caller wait longest. Names refer to the policy's limits,
+/// one that makes the caller wait longest. `limits()` has one status per
+/// limit of the policy, in its order; names refer to the policy's limits,
 /// which outlive the decision (see quota_table).
-struct policy_decision : decision {
-    std::array<limit_status, max_limits> statuses{};
-    std::size_t count = 0;
+class policy_decision : public decision {
+public:
+    // The statuses live in raw storage that only add() writes: a decision is
+    // built on every request, and clearing room for four statuses it does
+    // not use would cost more than the decision itself.
+    policy_decision() noexcept {}
 
-    std::span<limit_status const> limits() const noexcept { return {statuses.data(), count}; }
+    std::span<limit_status const> limits() const noexcept { return {data(), count_}; }
 
-    void add(limit_status const& s) noexcept { statuses[count++] = s; }
+    /// Appends the status of the policy's next limit; at most `max_limits`.
+    void add(limit_status const& s) noexcept { ::new (data() + count_++) limit_status(s); }
 
     /// Sets the summary from the statuses added so far.
     void summarize() noexcept {
-        allowed = true;
-        for (std::size_t i = 0; i < count; ++i)
-            allowed = allowed && statuses[i].allowed;
+        auto const* st = data();
+        bool all = true;
+        for (std::size_t i = 0; i < count_; ++i)
+            all = all && st[i].allowed;
         limit_status const* bind = nullptr;
-        for (std::size_t i = 0; i < count; ++i) {
-            auto const& s = statuses[i];
+        for (std::size_t i = 0; i < count_; ++i) {
+            auto const& s = st[i];
             if (bind == nullptr)
                 bind = &s;
-            else if (allowed ? s.remaining < bind->remaining || (s.remaining == bind->remaining &&
-                                                                 s.reset_after > bind->reset_after)
-                             : s.retry_after > bind->retry_after)
+            else if (all ? s.remaining < bind->remaining ||
+                               (s.remaining == bind->remaining && s.reset_after > bind->reset_after)
+                         : s.retry_after > bind->retry_after)
                 bind = &s;
         }
         if (bind != nullptr)
-            static_cast<decision&>(*this) = decision{allowed, bind->limit, bind->remaining,
-                                                     bind->reset_after, bind->retry_after};
+            static_cast<decision&>(*this) =
+                decision{all, bind->limit, bind->remaining, bind->reset_after, bind->retry_after};
+        else
+            allowed = true;
     }
+
+private:
+    static_assert(std::is_trivially_copyable_v<limit_status> &&
+                      std::is_trivially_destructible_v<limit_status>,
+                  "a status is copied as bytes");
+
+    limit_status* data() noexcept {
+        return std::launder(reinterpret_cast<limit_status*>(storage_));
+    }
+    limit_status const* data() const noexcept {
+        return std::launder(reinterpret_cast<limit_status const*>(storage_));
+    }
+
+    std::size_t count_ = 0;
+    alignas(limit_status) unsigned char storage_[sizeof(limit_status) * max_limits];
 };
 
 } // namespace apikit::ratelimit

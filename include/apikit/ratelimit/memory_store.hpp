@@ -116,6 +116,8 @@ public:
             return errc::cost_exceeds_capacity;
         auto const h = siphash13(key_, key);
         auto& sh = shard_of(h);
+        if (p.size() == 1)
+            return acquire_one(sh, h, p[0], cost, now.count());
         auto const n = p.size();
         std::array<std::uint64_t, max_limits> tags{};
         for (std::size_t i = 0; i < n; ++i)
@@ -234,6 +236,44 @@ private:
         s.name = l.name();
         s.window = l.window();
         return s;
+    }
+
+    // One limit: the token bucket's path, with no second pass to prepare.
+    static policy_decision acquire_one(shard& sh, std::uint64_t h, limit const& l,
+                                       std::uint64_t cost, std::int64_t now) {
+        auto const tag = detail::nonzero_tag(detail::mix64(h ^ l.name_hash()));
+        {
+            std::shared_lock lock(sh.mutex);
+            if (auto* e = sh.table.find(tag))
+                return decide_one(*e, l, cost, now);
+        }
+        std::unique_lock lock(sh.mutex);
+        auto* e = sh.table.find(tag);
+        if (e == nullptr)
+            e = sh.table.insert(tag, now, std::span<std::uint64_t const>(&tag, 1));
+        return decide_one(*e, l, cost, now);
+    }
+
+    static policy_decision decide_one(detail::gcra_entry& e, limit const& l, std::uint64_t cost,
+                                      std::int64_t now) noexcept {
+        auto const p = gcra::params::of(l);
+        auto const inc = static_cast<std::int64_t>(cost) * p.interval;
+        std::int64_t tat = e.tat.load(std::memory_order_relaxed);
+        std::int64_t next;
+        decision d;
+        do {
+            next = (tat > now ? tat : now) + inc;
+            if (next - now > p.window) [[unlikely]] {
+                d = gcra::standing(tat, now, cost, p);
+                break;
+            }
+        } while (inc != 0 && !e.tat.compare_exchange_weak(tat, next, std::memory_order_relaxed));
+        if (next - now <= p.window)
+            d = gcra::granted(next - now, p);
+        policy_decision out;
+        out.add(status(l, d));
+        static_cast<decision&>(out) = d;
+        return out;
     }
 
     static policy_decision decide(std::array<detail::gcra_entry*, max_limits> const& entries,

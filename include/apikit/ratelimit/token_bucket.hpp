@@ -65,15 +65,18 @@ public:
 private:
     decision acquire(std::uint64_t cost, std::int64_t now) noexcept {
         // Relaxed is enough: the TAT is the only shared datum, and the
-        // compare-and-swap orders every update to it.
+        // compare-and-swap orders every update to it. Only what the swap
+        // needs is computed before it; the decision's fields come after, off
+        // the path that other threads wait on.
+        auto const inc = static_cast<std::int64_t>(cost) * params_.interval;
         std::int64_t tat = tat_.load(std::memory_order_relaxed);
-        for (;;) {
-            auto const s = gcra::evaluate(tat, now, cost, params_);
-            if (!s.d.allowed || cost == 0)
-                return s.d;
-            if (tat_.compare_exchange_weak(tat, s.tat, std::memory_order_relaxed))
-                return s.d;
-        }
+        std::int64_t next;
+        do {
+            next = (tat > now ? tat : now) + inc;
+            if (next - now > params_.window) [[unlikely]]
+                return gcra::standing(tat, now, cost, params_);
+        } while (inc != 0 && !tat_.compare_exchange_weak(tat, next, std::memory_order_relaxed));
+        return gcra::granted(next - now, params_);
     }
 
     limit limit_;
