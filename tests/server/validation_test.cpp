@@ -117,3 +117,46 @@ TEST_CASE("quantity: an integer from 1 to 1000") {
     CHECK(sample::quantity_problem(nullptr) == "is required");
     CHECK(verdict(sample::quantity_problem, "null") == "is required");
 }
+
+TEST_CASE("parse_new_user: both fields, every problem at once, unknown members ignored") {
+    auto ok = sample::parse_new_user(
+        json::parse(R"({"email":"ada@example.com","name":"Ada","admin":true})").as_object());
+    REQUIRE(ok.has_value());
+    CHECK(ok->email == "ada@example.com");
+    CHECK(ok->name == "Ada");
+
+    auto both = sample::parse_new_user(json::parse(R"({"email":"nope","name":""})").as_object());
+    REQUIRE(both.has_error());
+    CHECK(both.error().code == apikit::errc::validation_error);
+    CHECK(both.error().details == std::vector<apikit::api::field_error>{
+                                      {"email", "Invalid format"}, {"name", "must not be blank"}});
+
+    auto missing = sample::parse_new_user(json::object{});
+    REQUIRE(missing.has_error());
+    CHECK(missing.error().details ==
+          std::vector<apikit::api::field_error>{{"email", "is required"}, {"name", "is required"}});
+
+    auto one = sample::parse_new_user(json::parse(R"({"email":"a@b.co","name":5})").as_object());
+    REQUIRE(one.has_error());
+    CHECK(one.error().details ==
+          std::vector<apikit::api::field_error>{{"name", "must be a string"}});
+}
+
+TEST_CASE("parse_new_order: item and quantity") {
+    auto ok = sample::parse_new_order(json::parse(R"({"item":"book","quantity":3})").as_object());
+    REQUIRE(ok.has_value());
+    CHECK(ok->item == "book");
+    CHECK(ok->quantity == 3);
+
+    auto bad = sample::parse_new_order(json::parse(R"({"item":" ","quantity":0})").as_object());
+    REQUIRE(bad.has_error());
+    CHECK(bad.error().code == apikit::errc::validation_error);
+    CHECK(bad.error().details ==
+          std::vector<apikit::api::field_error>{{"item", "must not be blank"},
+                                                {"quantity", "must be between 1 and 1000"}});
+
+    auto missing = sample::parse_new_order(json::parse(R"({"item":"book"})").as_object());
+    REQUIRE(missing.has_error());
+    CHECK(missing.error().details ==
+          std::vector<apikit::api::field_error>{{"quantity", "is required"}});
+}

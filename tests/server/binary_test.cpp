@@ -1,0 +1,153 @@
+// The real apikit-server binary: its startup line, a request, and a graceful
+// SIGTERM with a request in flight. APIKIT_SERVER_BINARY is its path, from
+// CMake.
+
+#include "client.hpp"
+#include "process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <string>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string const binary = APIKIT_SERVER_BINARY;
+
+// Starts the server on a free port; returns the port its startup line names.
+std::uint16_t start(test_process::child& server) {
+    auto const line = server.read_line(20s);
+    REQUIRE(line.has_value());
+    auto const v = json::parse(*line);
+    CHECK(v.at("level").as_string() == "info");
+    CHECK(v.at("message").as_string() == "listening");
+    CHECK(v.at("timestamp").as_string().size() == 24);
+    auto const& context = v.at("context");
+    CHECK(context.at("address").as_string() == "127.0.0.1");
+    auto const port = context.at("port").as_int64();
+    REQUIRE(port > 0);
+    REQUIRE(port < 65536);
+    return static_cast<std::uint16_t>(port);
+}
+
+// True once nothing accepts on `port`: the server has closed its listener.
+// Bounded by attempts, not by sleeping: each refused connect is immediate.
+bool listener_closed(std::uint16_t port) {
+    for (int attempt = 0; attempt < 200'000; ++attempt) {
+        int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int const rc = ::connect(fd, reinterpret_cast<sockaddr const*>(&addr), sizeof addr);
+        int const err = errno;
+        ::close(fd);
+        if (rc != 0 && err == ECONNREFUSED)
+            return true;
+        std::this_thread::yield();
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a request in flight") {
+    test_process::child server(binary, {"--address", "127.0.0.1", "--port", "0", "--threads", "2"});
+    auto const port = start(server);
+
+    test_client::client c(port);
+    auto const health = c.get("/healthz");
+    CHECK(health.result_int() == 200);
+    CHECK(health.body() == R"({"status":"ok"})");
+
+    // A sign-up whose body is only half sent when the signal arrives.
+    std::string const body = R"({"email":"ada@example.com","name":"Ada"})";
+    std::string const head = "POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                             "Content-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n";
+    c.write(head + body.substr(0, 10));
+    // An idle keep-alive connection, which shutdown simply closes.
+    test_client::client idle(port);
+    REQUIRE(idle.get("/healthz").result_int() == 200);
+
+    server.signal(SIGTERM);
+    REQUIRE(listener_closed(port)); // the shutdown has begun
+    c.write(body.substr(10));
+
+    auto const res = c.read();
+    CHECK(res.result_int() == 201);
+    CHECK(json::parse(res.body()).at("email").as_string() == "ada@example.com");
+    CHECK(res[http::field::connection] == "close");
+    c.close();
+    idle.close();
+
+    auto const status = server.wait_exit(10s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+
+    // The rest of stdout: an access-log line per request, then "stopped".
+    auto const& out = server.output();
+    CHECK(out.find(R"("path":"/healthz","status":200)") != std::string::npos);
+    CHECK(out.find(R"("method":"POST","path":"/users","status":201)") != std::string::npos);
+    auto const last_start = out.rfind('\n', out.size() - 2);
+    auto const last = json::parse(out.substr(last_start == std::string::npos ? 0 : last_start + 1));
+    CHECK(last.at("message").as_string() == "stopped");
+}
+
+TEST_CASE("apikit-server: SIGINT stops an idle server with status 0") {
+    test_process::child server(binary, {"--port", "0"});
+    start(server);
+    server.signal(SIGINT);
+    auto const status = server.wait_exit(10s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+}
+
+TEST_CASE("apikit-server: a bad command line exits 2 with a message on stderr") {
+    for (auto const& args : std::vector<std::vector<std::string>>{{"--port", "70000"},
+                                                                  {"--threads", "0"},
+                                                                  {"--bogus"},
+                                                                  {"--address", "example.com"},
+                                                                  {"--port"},
+                                                                  {"--cursor-key", "short"}}) {
+        CAPTURE(args.front());
+        test_process::child server(binary, args, test_process::child::stderr_to::pipe);
+        auto const status = server.wait_exit(10s);
+        REQUIRE(status.has_value());
+        CHECK(*status == 2);
+        CHECK(server.output().starts_with("apikit-server: "));
+        CHECK(server.output().find("usage: apikit-server") != std::string::npos);
+    }
+}
+
+TEST_CASE("apikit-server: --help prints the usage and exits 0") {
+    test_process::child server(binary, {"--help"});
+    auto const status = server.wait_exit(10s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 0);
+    CHECK(server.output().starts_with("usage: apikit-server"));
+}
+
+TEST_CASE("apikit-server: a port already taken exits 1 with a message") {
+    test_process::child first(binary, {"--port", "0"});
+    auto const port = start(first);
+    test_process::child second(binary, {"--port", std::to_string(port)},
+                               test_process::child::stderr_to::pipe);
+    auto const status = second.wait_exit(10s);
+    REQUIRE(status.has_value());
+    CHECK(*status == 1);
+    CHECK(second.output().starts_with("apikit-server: cannot listen on 127.0.0.1 port"));
+}

@@ -1,0 +1,168 @@
+#ifndef APIKIT_TESTS_SERVER_FIXTURE_HPP
+#define APIKIT_TESTS_SERVER_FIXTURE_HPP
+
+// The sample server, running in-process on an ephemeral loopback port,
+// built by the same make_server() as apikit-server, over a store whose clock
+// the test drives and an access log kept in memory.
+
+#include "app.hpp"
+#include "client.hpp"
+
+#include <apikit/api/signed_cursor.hpp>
+#include <apikit/core/clock.hpp>
+#include <apikit/http/log_sink.hpp>
+#include <apikit/http/log_writer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace test_server {
+
+namespace json = boost::json;
+namespace http = boost::beast::http;
+using sys = std::chrono::system_clock;
+using test_client::body_json;
+using test_client::client;
+using test_client::response;
+
+/// 2024-01-15T10:00:00.000Z
+inline sys::time_point const start_time{std::chrono::seconds(1'705'312'800)};
+
+/// The key the fixture's cursors are signed with.
+inline std::string const cursor_secret(32, 'k');
+
+class running_server {
+public:
+    using clock_type = apikit::manual_clock<sys>;
+    using store_type = sample::memory_user_store<clock_type>;
+
+    explicit running_server(unsigned threads = 1)
+        : server_(sample::make_server(options(threads), store_, cursors_, log_)) {
+        auto const started = server_.start();
+        REQUIRE(started.has_value());
+    }
+
+    running_server(running_server const&) = delete;
+    running_server& operator=(running_server const&) = delete;
+
+    ~running_server() {
+        server_.stop();
+        server_.wait();
+    }
+
+    std::uint16_t port() const noexcept { return server_.port(); }
+    store_type& store() noexcept { return store_; }
+    clock_type& clock() noexcept { return store_.clock(); }
+    apikit::http::memory_sink const& log() const noexcept { return sink_; }
+
+private:
+    static apikit::http::server_options options(unsigned threads) {
+        apikit::http::server_options o;
+        o.address = "127.0.0.1";
+        o.port = 0;
+        o.threads = threads;
+        o.handle_signals = false; // the test process's signals are the test runner's
+        return o;
+    }
+
+    store_type store_{start_time};
+    apikit::api::signed_cursor cursors_{cursor_secret};
+    apikit::http::memory_sink sink_;
+    std::shared_ptr<apikit::http::log_writer<apikit::http::memory_sink>> log_ =
+        std::make_shared<apikit::http::log_writer<apikit::http::memory_sink>>(sink_);
+    sample::server_type<apikit::http::memory_sink> server_; // last: stops first
+};
+
+/// Checks `res` is an error envelope with this status and code, carrying
+/// the request id of its X-Request-Id header; returns the envelope's
+/// `error` object.
+inline json::object check_error(response const& res, unsigned status, std::string_view code) {
+    CHECK(res.result_int() == status);
+    CHECK(res[http::field::content_type] == "application/json");
+    auto const body = body_json(res);
+    REQUIRE(body.is_object());
+    CHECK(body.as_object().size() == 1);
+    auto const& error = body.at("error").as_object();
+    CHECK(error.at("code").as_string() == code);
+    CHECK(error.at("message").is_string());
+    CHECK_FALSE(error.at("message").as_string().empty());
+    auto const request_id = res["X-Request-Id"];
+    CHECK_FALSE(request_id.empty());
+    CHECK(error.at("request_id").as_string() == request_id);
+    return error;
+}
+
+/// The `details` of a 422 as field → message, checking their shape.
+inline std::vector<std::pair<std::string, std::string>> details_of(json::object const& error) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto const* details = error.if_contains("details");
+    REQUIRE(details);
+    for (auto const& d : details->as_array()) {
+        auto const& o = d.as_object();
+        CHECK(o.size() == 2);
+        out.emplace_back(o.at("field").as_string(), o.at("message").as_string());
+    }
+    return out;
+}
+
+/// The fields named by a 422 `validation_error`, in order.
+inline std::vector<std::string> invalid_fields(response const& res) {
+    auto const error = check_error(res, 422, "validation_error");
+    CHECK(error.at("message").as_string() == "Invalid request parameters");
+    std::vector<std::string> fields;
+    for (auto const& [field, message] : details_of(error))
+        fields.push_back(field);
+    return fields;
+}
+
+/// Checks `v` is a user as the contract shows it.
+inline void check_user_shape(json::value const& v) {
+    REQUIRE(v.is_object());
+    auto const& o = v.as_object();
+    CHECK(o.size() == 5);
+    REQUIRE(o.contains("id"));
+    CHECK(o.at("id").as_string().starts_with("user_"));
+    CHECK(o.at("id").as_string().size() == 5 + apikit::id_random_length);
+    CHECK(o.at("email").is_string());
+    CHECK(o.at("name").is_string());
+    CHECK(o.at("created_at").as_string().size() == apikit::rfc3339_ms_size);
+    CHECK(o.at("version").is_int64());
+}
+
+/// Signs up `email`; returns the new user's JSON.
+inline json::object sign_up(client& c, std::string_view email, std::string_view name = "Ada") {
+    auto const res = c.post_json("/users", json::value{{"email", email}, {"name", name}});
+    REQUIRE(res.result_int() == 201);
+    auto body = body_json(res);
+    check_user_shape(body);
+    return body.as_object();
+}
+
+inline std::string id_of(json::object const& o) {
+    return std::string(o.at("id").as_string());
+}
+
+/// `target` with `?`/`&` and `name=value` appended, the value percent-encoded.
+inline std::string with_query(std::string target, std::string_view name, std::string_view value) {
+    target += target.find('?') == std::string::npos ? '?' : '&';
+    target += name;
+    target += '=';
+    for (unsigned char c : value) {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            target += static_cast<char>(c);
+        else
+            target += fmt::format("%{:02X}", c);
+    }
+    return target;
+}
+
+} // namespace test_server
+
+#endif

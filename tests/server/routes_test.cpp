@@ -1,0 +1,244 @@
+// The sample server's routes over real HTTP: every status of the contract
+// and the exact JSON shapes.
+
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace test_server;
+using namespace std::chrono_literals;
+
+TEST_CASE("GET /healthz answers {\"status\":\"ok\"}") {
+    running_server server;
+    client c(server.port());
+    auto const res = c.get("/healthz");
+    CHECK(res.result_int() == 200);
+    CHECK(res[http::field::content_type] == "application/json");
+    CHECK(res.body() == R"({"status":"ok"})");
+    CHECK_FALSE(res["X-Request-Id"].empty());
+
+    // HEAD runs the GET route without a body.
+    auto const head = c.request(http::verb::head, "/healthz");
+    CHECK(head.result_int() == 200);
+    CHECK(head[http::field::content_length] == "15");
+    CHECK(head.body().empty());
+    CHECK(c.get("/healthz").body() == R"({"status":"ok"})"); // the connection is still in step
+}
+
+TEST_CASE("POST /users creates a user: 201, Location, the user's JSON") {
+    running_server server;
+    server.clock().advance(1234ms);
+    client c(server.port());
+    auto const res = c.post("/users", R"({"email":"ada@example.com","name":"Ada Lovelace"})");
+    REQUIRE(res.result_int() == 201);
+    CHECK(res[http::field::content_type] == "application/json");
+    auto const body = body_json(res);
+    check_user_shape(body);
+    auto const id = body.at("id").as_string();
+    CHECK(res[http::field::location] == "/users/" + std::string(id));
+    CHECK(body.at("email").as_string() == "ada@example.com");
+    CHECK(body.at("name").as_string() == "Ada Lovelace");
+    CHECK(body.at("created_at").as_string() == "2024-01-15T10:00:01.234Z");
+    CHECK(body.at("version").as_int64() == 1);
+
+    // The user is there, with the same JSON.
+    auto const got = c.get(res[http::field::location]);
+    CHECK(got.result_int() == 200);
+    CHECK(body_json(got) == body);
+}
+
+TEST_CASE("POST /users ignores members it does not know") {
+    running_server server;
+    client c(server.port());
+    auto const res = c.post(
+        "/users",
+        R"({"id":"user_chosen","email":"ada@example.com","name":"Ada","version":7,"admin":true})");
+    REQUIRE(res.result_int() == 201);
+    auto const body = body_json(res);
+    check_user_shape(body);
+    CHECK(body.at("id").as_string() != "user_chosen");
+    CHECK(body.at("version").as_int64() == 1);
+    CHECK_FALSE(body.as_object().contains("admin"));
+}
+
+TEST_CASE("POST /users: a bad field is a 422 naming it, both when both are bad") {
+    running_server server;
+    client c(server.port());
+    using fields = std::vector<std::string>;
+    CHECK(invalid_fields(c.post("/users", R"({"email":"not-an-email","name":"Ada"})")) ==
+          fields{"email"});
+    CHECK(invalid_fields(c.post("/users", R"({"email":"ada@example.com","name":"   "})")) ==
+          fields{"name"});
+    CHECK(invalid_fields(c.post("/users", R"({"email":"ada@","name":""})")) ==
+          fields{"email", "name"});
+    CHECK(invalid_fields(c.post("/users", R"({})")) == fields{"email", "name"});
+    CHECK(invalid_fields(c.post("/users", R"({"email":42,"name":["Ada"]})")) ==
+          fields{"email", "name"});
+    CHECK(invalid_fields(c.post("/users", R"({"email":null,"name":null})")) ==
+          fields{"email", "name"});
+    auto const long_name =
+        json::value{{"email", "ada@example.com"}, {"name", std::string(201, 'a')}};
+    CHECK(invalid_fields(c.post_json("/users", long_name)) == fields{"name"});
+
+    // The messages say what is wrong.
+    auto const res = c.post("/users", R"({"email":"ada example.com"})");
+    auto const details = details_of(check_error(res, 422, "validation_error"));
+    REQUIRE(details.size() == 2);
+    CHECK(details[0] == std::pair<std::string, std::string>{"email", "Invalid format"});
+    CHECK(details[1] == std::pair<std::string, std::string>{"name", "is required"});
+
+    // Nothing was stored.
+    CHECK(body_json(c.get("/users")).at("data").as_array().empty());
+}
+
+TEST_CASE("POST /users: a taken email, in any case, is a 409") {
+    running_server server;
+    client c(server.port());
+    sign_up(c, "ada@example.com");
+    for (auto const* email : {"ada@example.com", "ADA@Example.COM"}) {
+        CAPTURE(email);
+        auto const res = c.post_json("/users", json::value{{"email", email}, {"name", "Other"}});
+        auto const error = check_error(res, 409, "conflict");
+        auto const details = details_of(error);
+        REQUIRE(details.size() == 1);
+        CHECK(details[0].first == "email");
+    }
+    CHECK(body_json(c.get("/users")).at("data").as_array().size() == 1);
+}
+
+TEST_CASE("POST /users: a body that is not a JSON object is refused") {
+    running_server server;
+    client c(server.port());
+    check_error(
+        c.request(http::verb::post, "/users", R"({"email":"a@b.co","name":"A"})", "text/plain"),
+        415, "unsupported_media_type");
+    check_error(c.request(http::verb::post, "/users", "email=a@b.co&name=A",
+                          "application/x-www-form-urlencoded"),
+                415, "unsupported_media_type");
+    check_error(c.post("/users", R"({"email":"a@b.co",)"), 400, "malformed_request");
+    check_error(c.post("/users", R"([{"email":"a@b.co","name":"A"}])"), 400, "malformed_request");
+    check_error(c.post("/users", ""), 400, "malformed_request");
+    check_error(c.post("/users", "\"just a string\""), 400, "malformed_request");
+    CHECK(body_json(c.get("/users")).at("data").as_array().empty());
+}
+
+TEST_CASE("GET /users/:id finds a user, or answers 404") {
+    running_server server;
+    client c(server.port());
+    auto const ada = sign_up(c, "ada@example.com");
+    auto const res = c.get("/users/" + id_of(ada));
+    CHECK(res.result_int() == 200);
+    CHECK(body_json(res) == ada);
+
+    check_error(c.get("/users/user_doesnotexist"), 404, "not_found");
+    check_error(c.get("/users/" + id_of(ada) + "x"), 404, "not_found");
+    check_error(c.get("/users/%2e%2e"), 404, "not_found");
+    check_error(c.get("/users/%00"), 404, "not_found");
+}
+
+TEST_CASE("unknown paths are 404 and known paths with another method 405 with Allow") {
+    running_server server;
+    client c(server.port());
+    auto const ada = sign_up(c, "ada@example.com");
+
+    check_error(c.get("/nope"), 404, "not_found");
+    check_error(c.get("/users/" + id_of(ada) + "/nope"), 404, "not_found");
+    check_error(c.get("/"), 404, "not_found");
+
+    auto const del = c.request(http::verb::delete_, "/users/" + id_of(ada));
+    check_error(del, 405, "method_not_allowed");
+    CHECK(del[http::field::allow] == "GET, HEAD");
+    auto const put = c.request(http::verb::put, "/users", "{}");
+    check_error(put, 405, "method_not_allowed");
+    CHECK(put[http::field::allow] == "GET, HEAD, POST");
+    auto const orders = c.request(http::verb::patch, "/users/" + id_of(ada) + "/orders", "{}");
+    check_error(orders, 405, "method_not_allowed");
+    CHECK(orders[http::field::allow] == "GET, HEAD, POST");
+    auto const health = c.post("/healthz", "{}");
+    check_error(health, 405, "method_not_allowed");
+    CHECK(health[http::field::allow] == "GET, HEAD");
+}
+
+TEST_CASE("POST /users/:id/orders creates an order; GET lists them newest first") {
+    running_server server;
+    client c(server.port());
+    auto const ada = sign_up(c, "ada@example.com");
+    auto const bob = sign_up(c, "bob@example.com");
+    auto const orders = "/users/" + id_of(ada) + "/orders";
+
+    server.clock().advance(42ms);
+    auto const res = c.post(orders, R"({"item":"book","quantity":3,"note":"ignored"})");
+    REQUIRE(res.result_int() == 201);
+    CHECK(res[http::field::content_type] == "application/json");
+    auto const first = body_json(res);
+    auto const& o = first.as_object();
+    CHECK(o.size() == 5);
+    CHECK(o.at("id").as_string().starts_with("order_"));
+    CHECK(o.at("id").as_string().size() == 6 + apikit::id_random_length);
+    CHECK(o.at("user_id").as_string() == id_of(ada));
+    CHECK(o.at("item").as_string() == "book");
+    CHECK(o.at("quantity").as_int64() == 3);
+    CHECK(o.at("created_at").as_string() == "2024-01-15T10:00:00.042Z");
+
+    auto const second = c.post(orders, R"({"item":"pen","quantity":1000})");
+    REQUIRE(second.result_int() == 201);
+
+    auto const list = c.get(orders);
+    REQUIRE(list.result_int() == 200);
+    auto const page = body_json(list);
+    CHECK(page.as_object().size() == 3);
+    auto const& data = page.at("data").as_array();
+    REQUIRE(data.size() == 2);
+    CHECK(data[0] == body_json(second));
+    CHECK(data[1] == first);
+    CHECK(page.at("next_cursor").is_null());
+    CHECK(page.at("has_more").as_bool() == false);
+
+    // Bob has none of them.
+    auto const bobs = body_json(c.get("/users/" + id_of(bob) + "/orders"));
+    CHECK(bobs.at("data").as_array().empty());
+}
+
+TEST_CASE("orders: bad fields are a 422 naming them; an unknown user is a 404") {
+    running_server server;
+    client c(server.port());
+    auto const ada = sign_up(c, "ada@example.com");
+    auto const orders = "/users/" + id_of(ada) + "/orders";
+    using fields = std::vector<std::string>;
+
+    CHECK(invalid_fields(c.post(orders, R"({"item":"","quantity":1})")) == fields{"item"});
+    for (auto const* q : {"0", "1001", "-5", "1.5", "2.0", "\"3\"", "null", "true"}) {
+        CAPTURE(q);
+        CHECK(invalid_fields(c.post(orders, fmt::format(R"({{"item":"book","quantity":{}}})",
+                                                        q))) == fields{"quantity"});
+    }
+    CHECK(invalid_fields(c.post(orders, "{}")) == fields{"item", "quantity"});
+    CHECK(invalid_fields(c.post(orders, R"({"item":7,"quantity":"many"})")) ==
+          fields{"item", "quantity"});
+    check_error(c.post(orders, "[1]"), 400, "malformed_request");
+    check_error(c.request(http::verb::post, orders, "item=book", "text/plain"), 415,
+                "unsupported_media_type");
+    CHECK(body_json(c.get(orders)).at("data").as_array().empty());
+
+    check_error(c.post("/users/user_nobody/orders", R"({"item":"book","quantity":1})"), 404,
+                "not_found");
+    check_error(c.post("/users/user_nobody/orders", "{}"), 404, "not_found");
+    check_error(c.get("/users/user_nobody/orders"), 404, "not_found");
+}
+
+TEST_CASE("every response carries a request id; a client's valid id is kept") {
+    running_server server;
+    client c(server.port());
+    http::request<http::string_body> req(http::verb::get, "/users/user_nobody", 11);
+    req.set("X-Request-Id", "trace-123.abc:7");
+    auto const res = c.send(std::move(req));
+    auto const error = check_error(res, 404, "not_found");
+    CHECK(res["X-Request-Id"] == "trace-123.abc:7");
+    CHECK(error.at("request_id").as_string() == "trace-123.abc:7");
+
+    // One access-log line per request, with that id.
+    REQUIRE(server.log().wait_for_lines(1, 10s));
+    auto const line = json::parse(server.log().lines().front());
+    CHECK(line.at("context").at("request_id").as_string() == "trace-123.abc:7");
+    CHECK(line.at("context").at("status").as_int64() == 404);
+}
