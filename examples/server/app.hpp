@@ -102,7 +102,7 @@ void list_users_by_offset(Store const& store, http::request const& req, http::re
                 cursor_param, "cannot be combined with page or per_page"));
     auto q = api::parse_offset_query(as_view(req.query("page")), as_view(req.query("per_page")));
     if (!q)
-        return res.error(std::move(q.error()));
+        return res.error(q.error());
     auto const rows = store.list_users_offset(q->offset(), q->per_page);
     res.content_type("application/json");
     res.body().clear();
@@ -126,10 +126,10 @@ http::app make_app(Store& store, Codec const& cursors) {
     app.post("/users", [&store](http::request const& req, http::response& res) {
         auto body = http::read_json_object(req);
         if (!body)
-            return res.error(std::move(body.error()));
+            return res.error(body.error());
         auto input = parse_new_user(*body);
         if (!input)
-            return res.error(std::move(input.error()));
+            return res.error(input.error());
         auto created = store.create_user(std::move(*input));
         if (!created && created.error() == apikit::errc::conflict)
             return res.error(api::api_error(apikit::errc::conflict,
@@ -147,7 +147,7 @@ http::app make_app(Store& store, Codec const& cursors) {
             return detail::list_users_by_offset(store, req, res);
         auto args = detail::parse_keyset_args(req, cursors);
         if (!args)
-            return res.error(std::move(args.error()));
+            return res.error(args.error());
         detail::send_cursor_page(res, store.list_users(args->limit, args->after), cursors);
     });
 
@@ -161,7 +161,7 @@ http::app make_app(Store& store, Codec const& cursors) {
     app.get("/users/:id/orders", [&store, &cursors](http::request const& req, http::response& res) {
         auto args = detail::parse_keyset_args(req, cursors);
         if (!args)
-            return res.error(std::move(args.error()));
+            return res.error(args.error());
         auto const rows =
             store.list_orders(req.param<std::string_view>("id").value(), args->limit, args->after);
         if (!rows)
@@ -176,10 +176,10 @@ http::app make_app(Store& store, Codec const& cursors) {
             return res.error(apikit::errc::not_found, "No user has this id");
         auto body = http::read_json_object(req);
         if (!body)
-            return res.error(std::move(body.error()));
+            return res.error(body.error());
         auto input = parse_new_order(*body);
         if (!input)
-            return res.error(std::move(input.error()));
+            return res.error(input.error());
         auto created = store.create_order(user_id, std::move(*input));
         if (!created) // the user was removed meanwhile
             return res.error(api::api_error(created.error()));
