@@ -100,14 +100,17 @@ start_server() {
 }
 
 # start_sample [<wrapper...>]: starts the sample server on one thread (under
-# the wrapper, e.g. valgrind, when given), creates the 20 users and captures
+# the wrapper, e.g. valgrind, when given; with the words of
+# $APIKIT_BENCH_SERVER_ARGS as further flags), creates the 20 users and captures
 # the raw response of each route into $out/<route name>.http. Sets
 # $sample_port and $sample_pid.
 # shellcheck disable=SC2034 # the pid is for the caller
 start_sample() {
     sample_port=$(client free-port)
+    local extra=()
+    read -r -a extra <<<"${APIKIT_BENCH_SERVER_ARGS:-}"
     start_server apikit-server "$sample_port" "$@" "$server_bin" --address 127.0.0.1 \
-        --port "$sample_port" --threads 1
+        --port "$sample_port" --threads 1 "${extra[@]}"
     sample_pid=$started_pid
     client request --port "$sample_port" --method POST --target /users --count 20 --expect 201 \
         --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}"}' ||
