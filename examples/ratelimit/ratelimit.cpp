@@ -29,7 +29,7 @@ int main() {
     for (int i = 0; i < 58; ++i)
         (void)limiter.try_acquire("user:123", 1, now);
     auto const d = limiter.try_acquire("user:123", 1, now);
-    if (!d) // errc::cost_exceeds_capacity: a request no limit could ever grant
+    if (!d) // errc::cost_exceeds_capacity: more than the limit could ever grant
         return EXIT_FAILURE;
     fmt::print("allowed {} remaining {} full again in {} ms\n", d->allowed, d->remaining,
                std::chrono::duration_cast<std::chrono::milliseconds>(d->reset_after).count());
@@ -69,7 +69,7 @@ int main() {
     ok = ok && !denied->allowed && denied->retry_after == 900ms;
 
     // [window] 100 per minute in a sliding window: the exact log, or the
-    // two-window counter in 16 bytes per key.
+    // two-window counter in 32 bytes per key.
     rl::sliding_window<rl::sliding_counter> per_minute{rl::window_limit{"minute", 100, 60s}};
     auto const w = per_minute.try_acquire("ip:203.0.113.7");
     fmt::print("window: allowed {} remaining {}\n", w->allowed, w->remaining);

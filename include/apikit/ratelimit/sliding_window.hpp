@@ -6,12 +6,13 @@
 //
 // sliding_log — exact. Each key keeps the times of its last `limit` tokens in
 // a ring; a request is allowed when the tokens still inside (now - window,
-// now] plus its cost fit. Memory per key is bounded: 8 bytes × limit.
+// now] plus its cost fit. Memory per key is bounded: 32 bytes and a ring of
+// 8 bytes × limit, allocated at the key's first request.
 //
 // sliding_counter — the approximation (Cloudflare's, nginx's): two fixed
 // windows' counts, the previous one weighted by the part of it still inside
 // the sliding window: estimate = prev × (window - elapsed) / window + curr.
-// 16 bytes per key whatever the limit. It assumes the previous window's
+// 32 bytes per key (with its tag) whatever the limit. It assumes the previous window's
 // requests were spread evenly; on bursty traffic it errs both ways, by an
 // amount measured against the log in tests/ratelimit/sliding_window_test.cpp
 // and written in docs/ratelimit.md.
@@ -155,17 +156,17 @@ public:
         auto const lim = l.limit();
         std::int64_t i = now / w - (now % w < 0 ? 1 : 0); // floor
         std::int64_t elapsed = now - i * w;
-        if (started_ && i < index_) {
+        bool const started = idle_at_ != never;
+        if (started && i < index_) {
             // The clock stepped back: judge at the start of the newest window
             // seen, where the previous window weighs most.
             i = index_;
             elapsed = 0;
         }
-        if (!started_ || i > index_) {
-            prev_ = started_ && i == index_ + 1 ? curr_ : 0;
+        if (!started || i > index_) {
+            prev_ = started && i == index_ + 1 ? curr_ : 0;
             curr_ = 0;
             index_ = i;
-            started_ = true;
         }
         auto const rest = static_cast<std::uint64_t>(w - elapsed); // (0, w]
         auto const uw = static_cast<std::uint64_t>(w);
@@ -193,13 +194,15 @@ public:
     std::int64_t idle_at() const noexcept { return idle_at_; }
 
     void reset() noexcept {
-        started_ = false;
         prev_ = curr_ = 0;
         index_ = 0;
-        idle_at_ = std::numeric_limits<std::int64_t>::min();
+        idle_at_ = never;
     }
 
 private:
+    // idle_at_ of a counter that has seen no request.
+    static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::min();
+
     // The least wait after which `cost` fits. Inside the current window the
     // previous one's weight shrinks; failing that, at the next boundary the
     // current count becomes the weighted one.
@@ -222,10 +225,9 @@ private:
     }
 
     std::int64_t index_ = 0; // the current fixed window: floor(now / window)
-    std::int64_t idle_at_ = std::numeric_limits<std::int64_t>::min();
+    std::int64_t idle_at_ = never;
     std::uint32_t prev_ = 0;
     std::uint32_t curr_ = 0;
-    bool started_ = false;
 };
 
 struct sliding_window_options {

@@ -107,13 +107,6 @@ public:
         size_ = 0;
     }
 
-    template <class F>
-    void for_each(F&& f) const {
-        for (std::size_t i = 0; i <= mask_; ++i)
-            if (slots_[i].tag != 0)
-                f(slots_[i]);
-    }
-
     std::size_t size() const noexcept { return size_; }
     std::size_t bound() const noexcept { return bound_; }
     std::size_t capacity() const noexcept { return mask_ + 1; }
