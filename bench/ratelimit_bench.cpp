@@ -226,6 +226,30 @@ struct string_hash {
     }
 };
 
+// The floor under any keyed store of this size: one dependent random read
+// over 34 MB (the memory_store's table at a million keys), the cache and TLB
+// miss every decision on a cold key pays.
+void memory_latency_34mb(benchmark::State& state) {
+    std::size_t const n = (34u << 20) / sizeof(std::size_t);
+    std::vector<std::size_t> next(n);
+    for (std::size_t i = 0; i < n; ++i)
+        next[i] = i;
+    std::uint64_t x = 88172645463325252ULL;
+    for (std::size_t i = n - 1; i > 0; --i) { // one random cycle through every slot
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        std::swap(next[i], next[x % i]);
+    }
+    std::size_t j = 0;
+    for (auto _ : state) {
+        j = next[j];
+        benchmark::DoNotOptimize(j);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(memory_latency_34mb);
+
 // The keyed baseline: std::unordered_map<std::string, bucket> behind one
 // mutex, the first thing one writes.
 struct mutex_map {
