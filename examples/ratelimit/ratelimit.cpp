@@ -4,16 +4,14 @@
 #include <apikit/ratelimit.hpp>
 #include <apikit/ratelimit/async_wait.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 
 namespace asio = boost::asio;
 namespace rl = apikit::ratelimit;
@@ -87,21 +85,21 @@ int main() {
     ok = ok && ip == "198.51.100.23";
 
     // [wait] Queue instead of being refused: wait on a timer until the
-    // tokens are there, then take them.
+    // tokens are there, then take them. Any completion token works; here a
+    // handler that asks again until five requests have been served.
     asio::io_context io;
+    asio::steady_timer timer{io};
     rl::limiter<> fast{rl::policy{rl::limit{"default", 2, rl::per_second(1000)}}};
     int served = 0;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            asio::steady_timer timer{co_await asio::this_coro::executor};
-            for (int i = 0; i < 5; ++i) { // the last three wait about 1 ms each
-                auto const got = co_await rl::async_acquire_wait(fast, timer, "user:7", 1, {},
-                                                                 asio::use_awaitable);
-                served += got.allowed;
-            }
-        },
-        asio::detached);
+    std::function<void()> serve = [&] {
+        rl::async_acquire_wait(fast, timer, "user:7", 1, {},
+                               [&](boost::system::error_code ec, rl::policy_decision got) {
+                                   served += !ec && got.allowed;
+                                   if (!ec && served < 5)
+                                       serve(); // the last three wait about 1 ms each
+                               });
+    };
+    serve();
     io.run();
     fmt::print("served {} of 5\n", served); // served 5 of 5
     // [wait]

@@ -130,7 +130,8 @@ TEST_CASE("memory_store: threads on one key never exceed any limit of the policy
     for (int t = 0; t < 4; ++t)
         threads.emplace_back([&] {
             std::uint64_t mine = 0;
-            for (int i = 0; i < 200'000 && !done.load(std::memory_order_relaxed); ++i) {
+            for (int i = 0; i < 200'000 && (i < 1000 || !done.load(std::memory_order_relaxed));
+                 ++i) {
                 auto const now = nanoseconds(apikit::ratelimit::to_ns(mc.now()));
                 mine += s.try_acquire("hot", p, 1, now).value().allowed;
             }
