@@ -158,20 +158,23 @@ http::app make_app(Store& store, Codec const& cursors) {
         res.json_text(user->json);
     });
 
+    // Under /users/:id the resource comes first: a request about no one is a
+    // 404 whatever its query or body says.
     app.get("/users/:id/orders", [&store, &cursors](http::request const& req, http::response& res) {
+        auto const user_id = req.param<std::string_view>("id").value();
+        if (!store.find_user(user_id))
+            return res.error(apikit::errc::not_found, "No user has this id");
         auto args = detail::parse_keyset_args(req, cursors);
         if (!args)
             return res.error(args.error());
-        auto const rows =
-            store.list_orders(req.param<std::string_view>("id").value(), args->limit, args->after);
-        if (!rows)
+        auto const rows = store.list_orders(user_id, args->limit, args->after);
+        if (!rows) // the user was removed meanwhile
             return res.error(apikit::errc::not_found, "No user has this id");
         detail::send_cursor_page(res, *rows, cursors);
     });
 
     app.post("/users/:id/orders", [&store](http::request const& req, http::response& res) {
         auto const user_id = req.param<std::string_view>("id").value();
-        // The resource first: an order for no one is a 404 whatever its body.
         if (!store.find_user(user_id))
             return res.error(apikit::errc::not_found, "No user has this id");
         auto body = http::read_json_object(req);

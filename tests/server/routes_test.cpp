@@ -224,6 +224,8 @@ TEST_CASE("orders: bad fields are a 422 naming them; an unknown user is a 404") 
                 "not_found");
     check_error(c.post("/users/user_nobody/orders", "{}"), 404, "not_found");
     check_error(c.get("/users/user_nobody/orders"), 404, "not_found");
+    // The resource comes first: no one's orders are a 404 whatever the query.
+    check_error(c.get("/users/user_nobody/orders?limit=0&cursor=junk"), 404, "not_found");
 }
 
 TEST_CASE("every response carries a request id; a client's valid id is kept") {
