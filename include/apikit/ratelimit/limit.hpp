@@ -192,7 +192,9 @@ public:
             throw std::invalid_argument("apikit::ratelimit: a policy holds 1 to 4 limits");
         for (std::size_t i = 0; i < limits_.size(); ++i)
             for (std::size_t j = 0; j < i; ++j)
-                if (limits_[i].name() == limits_[j].name())
+                // A store keys each limit's state by its name's hash: two
+                // names with one hash would share a bucket.
+                if (limits_[i].name_hash() == limits_[j].name_hash())
                     throw std::invalid_argument(
                         "apikit::ratelimit: the limits of a policy need distinct names");
         max_cost_ = limits_[0].capacity();
