@@ -133,7 +133,9 @@ private:
 /// Resumes a suspended chain. Move-only; call it once, from any thread: the
 /// chain goes on, on the connection's executor, with `flow::next` (run the
 /// next layer; after a handler, send the response) or `flow::respond` (send
-/// the response as it is now).
+/// the response as it is now). A continuation destroyed without being called
+/// answers its request with a 500 rather than leave it hanging; it must be
+/// called or destroyed before the server is.
 class continuation {
 public:
     continuation(continuation&& o) noexcept
@@ -143,18 +145,46 @@ public:
         , resume_(o.resume_)
         , generation_(o.generation_) {}
     continuation& operator=(continuation&& o) noexcept {
-        keep_ = std::move(o.keep_);
-        ex_ = std::exchange(o.ex_, nullptr);
-        chain_ = o.chain_;
-        resume_ = o.resume_;
-        generation_ = o.generation_;
+        if (this != &o) {
+            drop();
+            keep_ = std::move(o.keep_);
+            ex_ = std::exchange(o.ex_, nullptr);
+            chain_ = o.chain_;
+            resume_ = o.resume_;
+            generation_ = o.generation_;
+        }
         return *this;
     }
+    ~continuation() { drop(); }
 
     void operator()(flow f = flow::next) {
         assert(ex_ && "an apikit::http::continuation is called once");
+        assert(f != flow::pending);
+        if (ex_)
+            post(f == flow::pending ? flow::respond : f);
+    }
+
+private:
+    friend class exchange;
+    continuation(std::shared_ptr<void> keep, exchange& ex) noexcept
+        : keep_(std::move(keep))
+        , ex_(&ex)
+        , chain_(ex.chain_)
+        , resume_(ex.resume_)
+        , generation_(ex.generation_) {}
+
+    // flow::pending tells the chain that the continuation was dropped.
+    void drop() noexcept {
         if (!ex_)
             return;
+        try {
+            post(flow::pending);
+        } catch (...) {
+            // Out of memory: the request is answered when its connection closes.
+        }
+    }
+
+    void post(flow f) {
         auto* ex = std::exchange(ex_, nullptr);
         // Always posted, never run inline: a layer that resumes before it has
         // returned would otherwise re-enter the chain under its own feet.
@@ -169,15 +199,6 @@ public:
             ex->owner_->exchange_resumed();
         });
     }
-
-private:
-    friend class exchange;
-    continuation(std::shared_ptr<void> keep, exchange& ex) noexcept
-        : keep_(std::move(keep))
-        , ex_(&ex)
-        , chain_(ex.chain_)
-        , resume_(ex.resume_)
-        , generation_(ex.generation_) {}
 
     std::shared_ptr<void> keep_;
     exchange* ex_;

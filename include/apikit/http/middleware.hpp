@@ -3,20 +3,23 @@
 
 // Middleware and the typed chain that composes them at compile time.
 //
-// A middleware has either hook or both:
+// A middleware has one or more of three hooks:
 //
+//   void on_begin(exchange&) const;     first, for every request, in chain order
 //   flow on_request(exchange&) const;   before the handler, in chain order
 //   void on_response(exchange&) const;  after it, in reverse order
 //
-// `on_request` returns `flow::next` to go on, `flow::respond` to answer now
-// (it has set the response: a 401, a 429), or `flow::pending` after calling
+// `on_begin` runs for every exchange, including those the server answers
+// itself (a 400 for bad framing, a 431, a 408) where no `on_request` runs:
+// it is where a middleware stamps what every response needs, such as the
+// request id. It is synchronous and does not answer. `on_request` returns
+// `flow::next` to go on, `flow::respond` to answer now (it has set the
+// response: a 401, a 429), or `flow::pending` after calling
 // `ex.suspend()`, whose continuation it calls later from wherever its
 // asynchronous work completes (a Redis reply, a timer). `on_response` runs
-// for every response the connection sends — including the ones the server
-// makes itself for a request no layer saw (a 400 for bad framing, a 431, a
-// 408), so it must not assume its own `on_request` ran. Hooks are const and
-// called from every worker thread at once: state they change must be
-// synchronized.
+// for every response the connection sends, server-made ones included, so it
+// must not assume its own `on_request` ran. Hooks are const and called from
+// every worker thread at once: state they change must be synchronized.
 //
 // A handler, the chain's last layer, is `void operator()(exchange&) const`;
 // it may suspend too and then calls the continuation when the response is set.
@@ -50,9 +53,15 @@ concept response_hook = requires(M const& m, exchange& ex) {
     { m.on_response(ex) } -> std::same_as<void>;
 };
 
+template <class M>
+concept begin_hook = requires(M const& m, exchange& ex) {
+    { m.on_begin(ex) } -> std::same_as<void>;
+};
+
 /// A layer of the chain before the handler: see the top of this header.
 template <class M>
-concept middleware = std::move_constructible<M> &&(request_hook<M> || response_hook<M>);
+concept middleware = std::move_constructible<M> &&
+    (begin_hook<M> || request_hook<M> || response_hook<M>);
 
 /// The last layer of the chain: fills the response (maybe later, after
 /// `exchange::suspend()`).
@@ -93,6 +102,7 @@ public:
     /// continuation resumes it.
     void start(exchange& ex) const noexcept {
         try {
+            begin(ex);
             step<0>(ex);
         } catch (std::exception const& e) {
             fail(ex, e.what());
@@ -106,6 +116,7 @@ public:
     void respond(exchange& ex) const noexcept {
         ex.depth_ = size - 1;
         try {
+            begin(ex);
             unwind(ex);
         } catch (std::exception const& e) {
             fail(ex, e.what());
@@ -115,6 +126,19 @@ public:
     }
 
 private:
+    void begin(exchange& ex) const {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (begin_one<I>(ex), ...);
+        }
+        (std::make_index_sequence<size - 1>{});
+    }
+
+    template <std::size_t I>
+    void begin_one(exchange& ex) const {
+        if constexpr (begin_hook<layer_t<I>>)
+            std::get<I>(layers_).on_begin(ex);
+    }
+
     template <std::size_t I>
     void step(exchange& ex) const {
         auto const& layer = std::get<I>(layers_);
@@ -143,6 +167,8 @@ private:
     template <std::size_t I>
     static void resume(void const* self, exchange& ex, flow f) noexcept {
         auto const& c = *static_cast<chain const*>(self);
+        if (f == flow::pending)
+            return c.fail(ex, "a continuation was destroyed without being called");
         try {
             if constexpr (I + 1 < size) {
                 if (f == flow::next)

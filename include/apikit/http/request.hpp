@@ -102,7 +102,7 @@ public:
         auto parsed = boost::urls::parse_uri_reference(msg.target());
         if (!parsed) {
             url_ = boost::urls::url_view();
-            path_ = {};
+            path_ = raw_path(msg.target()); // for the log
             return false;
         }
         url_ = *parsed;
@@ -118,8 +118,7 @@ public:
         msg_ = &msg;
         method_ = to_method(msg.method());
         url_ = boost::urls::url_view();
-        auto const t = msg.target();
-        path_ = t.substr(0, t.find('?'));
+        path_ = raw_path(msg.target());
     }
 
     void clear() noexcept {
@@ -133,6 +132,10 @@ public:
     }
 
 private:
+    static std::string_view raw_path(std::string_view target) noexcept {
+        return target.substr(0, target.find('?'));
+    }
+
     static request_message const& empty_message() {
         static detail::header_arena arena{0};
         static request_message const m{std::piecewise_construct, std::make_tuple(),

@@ -45,18 +45,11 @@ public:
             throw std::invalid_argument("apikit::http::request_id: bad header name");
     }
 
-    flow on_request(exchange& ex) const {
-        assign(ex);
-        return flow::next;
-    }
+    /// Every exchange, the server's own 400s and 408s included, gets its id
+    /// before any other layer runs.
+    void on_begin(exchange& ex) const { assign(ex); }
 
-    void on_response(exchange& ex) const {
-        // A response the server made itself (a 400 for broken framing) never
-        // went through on_request.
-        if (ex.request().request_id().empty())
-            assign(ex);
-        ex.response().set(header_, ex.request().request_id());
-    }
+    void on_response(exchange& ex) const { ex.response().set(header_, ex.request().request_id()); }
 
 private:
     void assign(exchange& ex) const {

@@ -228,6 +228,7 @@ private:
         parser_->header_limit(opts_.header_limit);
         parser_->body_limit(opts_.body_limit);
         header_checked_ = false;
+        header_bytes_ = 0;
     }
 
     void recycle_parser() {
@@ -251,12 +252,22 @@ private:
                 return parse_status::need_more;
             auto const n = parser_->put(buffer_.data(), ec);
             buffer_.consume(n);
-            if (ec == boost::beast::http::error::need_more)
+            if (!header_checked_)
+                header_bytes_ += n;
+            if (ec == boost::beast::http::error::need_more) {
+                // Beast applies its header limit to what it has not yet
+                // consumed, and it consumes field by field: the total is
+                // counted here.
+                if (!header_checked_ && header_bytes_ + buffer_.size() > opts_.header_limit)
+                    return fail(errc::headers_too_large);
                 return parse_status::need_more;
+            }
             if (ec)
                 return fail(error_for(ec));
             if (!header_checked_ && parser_->is_header_done()) {
                 header_checked_ = true;
+                if (header_bytes_ > opts_.header_limit)
+                    return fail(errc::headers_too_large);
                 if (auto const e = check_header())
                     return fail(*e);
                 if (!parser_->is_done())
@@ -282,6 +293,10 @@ private:
     std::optional<errc> check_header() const {
         auto const& msg = parser_->get();
         namespace bh = boost::beast::http;
+        // Only the versions this server speaks (2.0's preface, 0.9 or 9.9
+        // are not requests it can answer in kind).
+        if (msg.version() != 10 && msg.version() != 11)
+            return errc::malformed_request;
         // §6.3: a Transfer-Encoding whose final coding is not chunked leaves
         // the body's length unknown.
         if (msg.find(bh::field::transfer_encoding) != msg.end() && !parser_->chunked())
@@ -536,6 +551,7 @@ private:
     steady_time body_deadline_{};
     steady_time idle_since_{};
     std::size_t lingered_ = 0;
+    std::size_t header_bytes_ = 0; // of the current request, consumed by the parser
     phase phase_ = phase::first;
     bool reading_ = false;
     bool writing_ = false;
