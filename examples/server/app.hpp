@@ -113,7 +113,7 @@ void list_users_by_offset(Store const& store, http::request const& req, http::re
 
 /// The routes of the service over `store`, with cursors made by `cursors`.
 /// Both must outlive the app.
-template <user_store Store, api::cursor_codec Codec>
+template <class Store, class Codec>
 http::app make_app(Store& store, Codec const& cursors) {
     static_assert(user_store<Store>, "sample::make_app needs a store modelling sample::user_store");
     static_assert(api::cursor_codec<Codec>,
@@ -203,9 +203,11 @@ using server_type = http::server<chain_type<Sink>>;
 
 /// The service's server: `opts` for the listener, the routes over `store`
 /// and `cursors` (which must outlive it), the access log through `log`.
-template <user_store Store, api::cursor_codec Codec, http::log_sink Sink>
+template <class Store, class Codec, class Sink>
 server_type<Sink> make_server(http::server_options opts, Store& store, Codec const& cursors,
                               std::shared_ptr<http::log_writer<Sink>> log) {
+    static_assert(http::log_sink<Sink>,
+                  "sample::make_server needs a sink modelling apikit::http::log_sink");
     return server_type<Sink>(std::move(opts),
                              chain_type<Sink>(http::request_id{},
                                               http::access_log<Sink>(std::move(log)),

@@ -127,8 +127,9 @@ keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
 } // namespace detail
 
 /// The in-memory store, reading the time for `created_at` from `Clock`.
-template <apikit::clock Clock = apikit::system_clock>
+template <class Clock = apikit::system_clock>
 class memory_user_store {
+    static_assert(apikit::clock<Clock>, "a memory_user_store's Clock must model apikit::clock");
     static_assert(std::same_as<typename Clock::time_point, std::chrono::system_clock::time_point>,
                   "created_at is wall time: the store's Clock must give system_clock time points");
 
