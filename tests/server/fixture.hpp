@@ -17,10 +17,14 @@
 
 #include <boost/json.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace test_server {
 
