@@ -17,8 +17,9 @@
 // shape. A decision on a key already present takes it shared and updates the
 // TAT with a compare-and-swap, so concurrent decisions on one key or on
 // different keys never wait for each other; inserting a key or evicting one
-// takes it exclusive. A decision is exact under concurrency (see
-// token_bucket.hpp) for each limit.
+// takes it exclusive, and is preferred over new readers so that a hot key
+// cannot hold a new one out (detail/rw_mutex.hpp). A decision is exact under
+// concurrency (see token_bucket.hpp) for each limit.
 //
 // All or nothing. A policy of several limits is decided in two passes: first
 // every limit is evaluated from one read of each TAT and, if any would deny,
@@ -40,6 +41,7 @@
 #include <apikit/core/error.hpp>
 #include <apikit/core/siphash.hpp>
 #include <apikit/ratelimit/detail/probe_table.hpp>
+#include <apikit/ratelimit/detail/rw_mutex.hpp>
 #include <apikit/ratelimit/gcra.hpp>
 #include <apikit/ratelimit/limit.hpp>
 #include <apikit/ratelimit/store.hpp>
@@ -222,7 +224,7 @@ public:
 
 private:
     struct alignas(64) shard {
-        mutable std::shared_mutex mutex;
+        mutable detail::rw_mutex mutex;
         detail::probe_table<detail::gcra_entry> table;
     };
 
