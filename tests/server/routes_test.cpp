@@ -159,7 +159,7 @@ TEST_CASE("unknown paths are 404 and known paths with another method 405 with Al
     CHECK(health[http::field::allow] == "GET, HEAD");
 }
 
-TEST_CASE("POST /users/:id/orders creates an order; GET lists them newest first") {
+TEST_CASE("POST /users/:id/orders creates an order, and GET lists them newest first") {
     running_server server;
     client c(server.port());
     auto const ada = sign_up(c, "ada@example.com");
@@ -199,7 +199,7 @@ TEST_CASE("POST /users/:id/orders creates an order; GET lists them newest first"
     CHECK(bobs.at("data").as_array().empty());
 }
 
-TEST_CASE("orders: bad fields are a 422 naming them; an unknown user is a 404") {
+TEST_CASE("orders: bad fields are a 422 naming them, and an unknown user is a 404") {
     running_server server;
     client c(server.port());
     auto const ada = sign_up(c, "ada@example.com");
@@ -228,7 +228,7 @@ TEST_CASE("orders: bad fields are a 422 naming them; an unknown user is a 404") 
     check_error(c.get("/users/user_nobody/orders?limit=0&cursor=junk"), 404, "not_found");
 }
 
-TEST_CASE("every response carries a request id; a client's valid id is kept") {
+TEST_CASE("every response carries a request id, and a client's valid id is kept") {
     running_server server;
     client c(server.port());
     http::request<http::string_body> req(http::verb::get, "/users/user_nobody", 11);
