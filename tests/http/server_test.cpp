@@ -238,8 +238,8 @@ TEST_CASE("request id: a valid client id is kept, anything else replaced, always
     CHECK(std::string(c.read()["X-Request-Id"]).starts_with("req_"));
 
     // Two ids of their own are never equal.
-    auto const a = with_id("/id", std::nullopt)["X-Request-Id"];
-    auto const b = with_id("/id", std::nullopt)["X-Request-Id"];
+    auto const a = std::string(with_id("/id", std::nullopt)["X-Request-Id"]);
+    auto const b = std::string(with_id("/id", std::nullopt)["X-Request-Id"]);
     CHECK(a != b);
 
     // An error envelope carries the id.
