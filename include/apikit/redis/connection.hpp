@@ -1,0 +1,743 @@
+#ifndef APIKIT_REDIS_CONNECTION_HPP
+#define APIKIT_REDIS_CONNECTION_HPP
+
+// An asynchronous Redis connection over Asio. hiredis is used for the RESP
+// protocol only (its reply reader and its command formatter); the socket,
+// the pipeline, the timers and the reconnects are Asio's and this file's.
+//
+//     redis::connection conn(io.get_executor(), opts);
+//     co_await conn.async_connect(asio::use_awaitable);
+//     auto r = co_await conn.async_exec({"INCR", key}, asio::use_awaitable);
+//
+// Pipelining. Any number of commands (up to options.max_pending) may be in
+// flight on one connection. Each is appended to an output buffer as it
+// comes; one write carries everything appended since the last one began, so
+// a burst of commands costs one system call, not one each. Redis answers in
+// order, so replies are matched to commands by position.
+//
+// Timeouts. Every command has a deadline (options.command_timeout, or its
+// own). A command whose reply has not come by then fails with
+// error::timeout, and the connection is reset: its replies can no longer be
+// matched to commands, since the late one may still come. The other commands
+// in flight fail with error::connection_lost (sent; they may have run) or
+// error::not_connected (never sent; safe to retry).
+//
+// Reconnects. A broken connection is reconnected at once; a failed attempt
+// is retried after an exponential, capped, jittered backoff
+// (options.reconnect). While there is no connection, a command fails at once
+// with error::not_connected — it does not wait for a server that may be gone
+// for minutes, so a component can follow its outage policy (fail open, fail
+// closed) instead of hanging the request. options.offline_queue lets a
+// bounded number of commands wait while a connection is being made.
+//
+// Threads. The connection lives on a strand of the executor it is given:
+// every member function may be called from any thread at any time (they post
+// to the strand), except that the destructor must not run concurrently with
+// other calls on the same object. Completion handlers run on their
+// associated executor — by default the connection's strand, and then they
+// run directly when the reply is read, with no extra post. Destroying the
+// connection closes it: operations in flight complete with
+// asio::error::operation_aborted. The executor's context must outlive it.
+//
+// Time comes from Clock through Asio's timers, so tests drive timeouts and
+// backoff with a simulated clock and never sleep.
+
+#include <apikit/core/random.hpp>
+#include <apikit/redis/command.hpp>
+#include <apikit/redis/detail/reader.hpp>
+#include <apikit/redis/error.hpp>
+#include <apikit/redis/key.hpp>
+#include <apikit/redis/options.hpp>
+#include <apikit/redis/reply.hpp>
+#include <apikit/redis/script.hpp>
+
+#include <boost/asio/any_completion_executor.hpp>
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/wait_traits.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace apikit::redis {
+
+/// What a connection is doing; a snapshot, readable from any thread.
+enum class connection_state : std::uint8_t {
+    idle,       ///< constructed, not started
+    connecting, ///< TCP connect and handshake (AUTH, SELECT, PING) in progress
+    ready,      ///< commands are sent
+    backoff,    ///< the last attempt failed; waiting before the next
+    closed,     ///< closed by its owner; final
+};
+
+namespace detail {
+
+namespace asio = boost::asio;
+
+template <class Clock, class WaitTraits>
+class connection_impl : public std::enable_shared_from_this<connection_impl<Clock, WaitTraits>> {
+public:
+    using strand_type = asio::strand<asio::any_io_executor>;
+    using timer_type = asio::basic_waitable_timer<Clock, WaitTraits, asio::any_io_executor>;
+    using time_point = typename Clock::time_point;
+    using exec_handler = asio::any_completion_handler<void(boost::system::error_code, reply)>;
+    using wait_handler = asio::any_completion_handler<void(boost::system::error_code)>;
+    using tcp = asio::ip::tcp;
+
+    connection_impl(asio::any_io_executor ex, connection_options opts)
+        : opts_(std::move(opts))
+        , strand_(asio::make_strand(std::move(ex)))
+        , socket_(strand_)
+        , resolver_(strand_)
+        , deadline_timer_(strand_)
+        , retry_timer_(strand_) {
+        opts_.validate();
+    }
+
+    strand_type const& strand() const noexcept { return strand_; }
+    connection_options const& options() const noexcept { return opts_; }
+    connection_state state() const noexcept { return published_.load(std::memory_order_relaxed); }
+    std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+
+    // --- Entry points: callable from any thread; each posts to the strand,
+    // so nothing completes inside the call that started it.
+
+    void start() {
+        asio::post(strand_, [self = this->shared_from_this()] {
+            if (self->state_ == connection_state::idle)
+                self->begin_connect();
+        });
+    }
+
+    void submit(command cmd, std::chrono::nanoseconds timeout, exec_handler h) {
+        auto work = track(h);
+        asio::post(strand_, [self = this->shared_from_this(), cmd = std::move(cmd), timeout,
+                             h = std::move(h), work = std::move(work)]() mutable {
+            self->enqueue(cmd, timeout, std::move(h), std::move(work));
+        });
+    }
+
+    void submit_error(boost::system::error_code ec, exec_handler h) {
+        auto work = track(h);
+        asio::post(strand_, [ec, h = std::move(h), work = std::move(work)]() mutable {
+            complete(std::move(h), std::move(work), ec, reply{});
+        });
+    }
+
+    void wait_ready(wait_handler h) {
+        auto work = track(h);
+        asio::post(strand_, [self = this->shared_from_this(), h = std::move(h),
+                             work = std::move(work)]() mutable {
+            switch (self->state_) {
+            case connection_state::closed:
+                return complete(std::move(h), std::move(work), make_error_code(error::closed));
+            case connection_state::ready:
+                return complete(std::move(h), std::move(work), boost::system::error_code{});
+            case connection_state::idle:
+                self->waiters_.push_back({std::move(h), std::move(work)});
+                return self->begin_connect();
+            default:
+                self->waiters_.push_back({std::move(h), std::move(work)});
+            }
+        });
+    }
+
+    void close() {
+        asio::post(strand_, [self = this->shared_from_this()] { self->do_close(); });
+    }
+
+private:
+    struct pending {
+        exec_handler handler;
+        asio::any_completion_executor work;
+        time_point deadline;
+        std::size_t bytes; // its share of out_, while unsent
+    };
+
+    struct waiter {
+        wait_handler handler;
+        asio::any_completion_executor work;
+    };
+
+    enum class step : std::uint8_t { auth, select, ping };
+
+    // The handler's executor, told that work is outstanding until it runs,
+    // as Asio's own operations do.
+    template <class Handler>
+    asio::any_completion_executor track(Handler const& h) const {
+        return asio::prefer(
+            asio::any_completion_executor(asio::get_associated_executor(h, strand_)),
+            asio::execution::outstanding_work.tracked);
+    }
+
+    // On the strand. A handler whose executor is the strand runs right here;
+    // everything it may call posts, so it cannot re-enter this object.
+    template <class Handler, class... Args>
+    static void complete(Handler h, asio::any_completion_executor work, Args&&... args) {
+        asio::dispatch(work, asio::append(std::move(h), std::forward<Args>(args)...));
+    }
+
+    void publish(connection_state s) noexcept {
+        state_ = s;
+        published_.store(s, std::memory_order_relaxed);
+    }
+
+    // --- Commands.
+
+    void enqueue(command const& cmd, std::chrono::nanoseconds timeout, exec_handler h,
+                 asio::any_completion_executor work) {
+        auto fail = [&](error e) {
+            complete(std::move(h), std::move(work), make_error_code(e), reply{});
+        };
+        if (state_ == connection_state::closed)
+            return fail(error::closed);
+        if (pending_.size() >= opts_.max_pending)
+            return fail(error::queue_full);
+        if (state_ != connection_state::ready &&
+            !(state_ == connection_state::connecting && pending_.size() < opts_.offline_queue))
+            return fail(error::not_connected);
+        // A deadline already past would reset a healthy connection for
+        // nothing: such a command fails alone, unsent.
+        if (timeout.count() <= 0)
+            return fail(error::timeout);
+        auto const deadline = Clock::now() + std::chrono::ceil<typename Clock::duration>(timeout);
+        out_.append(cmd.resp());
+        pending_.push_back({std::move(h), std::move(work), deadline, cmd.resp().size()});
+        arm_deadline(deadline);
+        if (state_ == connection_state::ready)
+            schedule_flush();
+    }
+
+    // The write is started from a post, after the commands already posted to
+    // the strand have been appended, so one burst leaves in one write.
+    void schedule_flush() {
+        if (flush_scheduled_ || write_in_flight_)
+            return;
+        flush_scheduled_ = true;
+        asio::post(strand_, [self = this->shared_from_this()] {
+            self->flush_scheduled_ = false;
+            self->flush();
+        });
+    }
+
+    void flush() {
+        if (state_ != connection_state::ready || write_in_flight_ || out_.empty())
+            return;
+        std::swap(out_, writing_);
+        out_.clear();
+        written_ = pending_.size();
+        write(writing_);
+    }
+
+    void write(std::string const& bytes) {
+        write_in_flight_ = true;
+        asio::async_write(
+            socket_, asio::buffer(bytes),
+            [self = this->shared_from_this(), e = epoch_](boost::system::error_code ec,
+                                                          std::size_t) { self->on_write(e, ec); });
+    }
+
+    void on_write(std::uint64_t epoch, boost::system::error_code ec) {
+        if (epoch != epoch_)
+            return;
+        write_in_flight_ = false;
+        writing_.clear();
+        if (ec)
+            return drop(make_error_code(error::connection_lost));
+        flush();
+    }
+
+    void read() {
+        socket_.async_read_some(
+            asio::buffer(rbuf_),
+            [self = this->shared_from_this(),
+             e = epoch_](boost::system::error_code ec, std::size_t n) { self->on_read(e, ec, n); });
+    }
+
+    void on_read(std::uint64_t epoch, boost::system::error_code ec, std::size_t n) {
+        if (epoch != epoch_)
+            return;
+        if (ec)
+            return drop(make_error_code(error::connection_lost));
+        if (!reader_->feed(rbuf_.data(), n))
+            return drop(make_error_code(error::protocol_error));
+        // The bytes are in the reader: the buffer is free for the next read,
+        // which is started before any handler runs, so a handler that throws
+        // cannot leave the connection deaf.
+        read();
+        reply r;
+        for (;;) {
+            auto const st = reader_->next(r);
+            if (st == reader::status::need_more)
+                return;
+            if (st == reader::status::error)
+                return drop(make_error_code(error::protocol_error));
+            if (state_ == connection_state::connecting) {
+                on_handshake_reply(r);
+                if (epoch != epoch_)
+                    return;
+                continue;
+            }
+            if (pending_.empty()) // a reply nobody asked for: the stream is out of step
+                return drop(make_error_code(error::protocol_error));
+            pending p = std::move(pending_.front());
+            pending_.pop_front();
+            if (written_ > 0)
+                --written_;
+            complete(std::move(p.handler), std::move(p.work), boost::system::error_code{},
+                     std::move(r));
+        }
+    }
+
+    // --- Deadlines: one timer, armed at the earliest deadline it knows of.
+    // Most commands share one timeout, so deadlines grow with the queue and
+    // re-arming (a cancel) happens only for a command with a shorter one.
+
+    void arm_deadline(time_point d) {
+        if (armed_ && armed_at_ <= d)
+            return;
+        armed_ = true;
+        armed_at_ = d;
+        deadline_timer_.expires_at(d);
+        deadline_timer_.async_wait(
+            [self = this->shared_from_this(), g = ++deadline_gen_](boost::system::error_code ec) {
+                if (!ec)
+                    self->on_deadline(g);
+            });
+    }
+
+    void on_deadline(std::uint64_t gen) {
+        if (gen != deadline_gen_)
+            return;
+        armed_ = false;
+        if (pending_.empty() || state_ == connection_state::closed)
+            return;
+        auto const now = Clock::now();
+        auto earliest = pending_.front().deadline;
+        for (auto const& p : pending_)
+            earliest = std::min(earliest, p.deadline);
+        if (now < earliest)
+            return arm_deadline(earliest);
+        if (state_ == connection_state::connecting)
+            return expire_unsent(now);
+        drop(make_error_code(error::timeout));
+    }
+
+    // While connecting nothing has been sent: commands past their deadline
+    // fail alone, and the attempt goes on.
+    void expire_unsent(time_point now) {
+        std::deque<pending> keep;
+        std::vector<pending> expired;
+        std::string bytes;
+        std::size_t offset = 0;
+        for (auto& p : pending_) {
+            auto const n = p.bytes;
+            if (p.deadline <= now) {
+                expired.push_back(std::move(p));
+            } else {
+                bytes.append(out_, offset, n);
+                keep.push_back(std::move(p));
+            }
+            offset += n;
+        }
+        pending_ = std::move(keep);
+        out_ = std::move(bytes);
+        if (!pending_.empty()) {
+            auto earliest = pending_.front().deadline;
+            for (auto const& p : pending_)
+                earliest = std::min(earliest, p.deadline);
+            arm_deadline(earliest);
+        }
+        for (auto& p : expired)
+            complete(std::move(p.handler), std::move(p.work), make_error_code(error::timeout),
+                     reply{});
+    }
+
+    // --- Connecting.
+
+    void begin_connect() {
+        publish(connection_state::connecting);
+        ++epoch_;
+        reader_.emplace();
+        handshake_.clear();
+        auto const gen = ++retry_gen_;
+        retry_timer_.expires_after(
+            std::chrono::ceil<typename Clock::duration>(opts_.connect_timeout));
+        retry_timer_.async_wait(
+            [self = this->shared_from_this(), gen](boost::system::error_code ec) {
+                if (!ec && gen == self->retry_gen_ && self->state_ == connection_state::connecting)
+                    self->fail_attempt(make_error_code(error::timeout));
+            });
+
+        boost::system::error_code ec;
+        auto const address = asio::ip::make_address(opts_.server.host, ec);
+        if (!ec) {
+            connect(std::array{tcp::endpoint(address, opts_.server.port)});
+            return;
+        }
+        resolver_.async_resolve(
+            opts_.server.host, std::to_string(opts_.server.port),
+            [self = this->shared_from_this(), e = epoch_](boost::system::error_code ec,
+                                                          tcp::resolver::results_type results) {
+                if (e != self->epoch_)
+                    return;
+                if (ec)
+                    return self->fail_attempt(ec);
+                self->connect(results);
+            });
+    }
+
+    template <class Endpoints>
+    void connect(Endpoints const& endpoints) {
+        asio::async_connect(socket_, endpoints,
+                            [self = this->shared_from_this(),
+                             e = epoch_](boost::system::error_code ec, tcp::endpoint const&) {
+                                if (e != self->epoch_)
+                                    return;
+                                if (ec)
+                                    return self->fail_attempt(ec);
+                                self->handshake();
+                            });
+    }
+
+    // AUTH and SELECT when configured, then PING: a server still loading its
+    // data answers -LOADING, and is not ready for commands.
+    void handshake() {
+        boost::system::error_code ignored;
+        socket_.set_option(tcp::no_delay(true), ignored);
+        std::string bytes;
+        auto const& s = opts_.server;
+        if (!s.password.empty()) {
+            if (s.user.empty())
+                detail::append_resp(bytes, std::array{arg("AUTH"), arg(s.password)});
+            else
+                detail::append_resp(bytes, std::array{arg("AUTH"), arg(s.user), arg(s.password)});
+            handshake_.push_back(step::auth);
+        }
+        if (s.database != 0) {
+            detail::append_resp(bytes, std::array{arg("SELECT"), arg(s.database)});
+            handshake_.push_back(step::select);
+        }
+        detail::append_resp(bytes, std::array{arg("PING")});
+        handshake_.push_back(step::ping);
+        writing_ = std::move(bytes);
+        write(writing_);
+        read();
+    }
+
+    void on_handshake_reply(reply const& r) {
+        if (handshake_.empty())
+            return drop(make_error_code(error::protocol_error));
+        auto const s = handshake_.front();
+        handshake_.erase(handshake_.begin());
+        // NOAUTH: a password is needed and none was given.
+        if (r.is_error())
+            return fail_attempt(make_error_code(s == step::auth || r.is_error_code("NOAUTH")
+                                                    ? error::auth_failed
+                                                    : error::handshake_failed));
+        if (handshake_.empty())
+            become_ready();
+    }
+
+    void become_ready() {
+        publish(connection_state::ready);
+        failures_ = 0;
+        connects_.fetch_add(1, std::memory_order_relaxed);
+        ++retry_gen_;
+        retry_timer_.cancel();
+        finish_waiters({});
+        flush();
+    }
+
+    void finish_waiters(boost::system::error_code ec) {
+        auto waiters = std::move(waiters_);
+        waiters_.clear();
+        for (auto& w : waiters)
+            complete(std::move(w.handler), std::move(w.work), ec);
+    }
+
+    // --- Failing.
+
+    void teardown() {
+        ++epoch_;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        resolver_.cancel();
+        reader_.reset();
+        handshake_.clear();
+        write_in_flight_ = false;
+        writing_.clear();
+        out_.clear();
+    }
+
+    // Every command waiting for a reply fails: past its deadline with
+    // timeout, sent with connection_lost, unsent with not_connected (or
+    // `forced` for all, on close).
+    void fail_pending(std::optional<boost::system::error_code> forced = {}) {
+        auto const now = Clock::now();
+        auto list = std::move(pending_);
+        pending_.clear();
+        auto const sent = std::exchange(written_, 0);
+        std::size_t i = 0;
+        for (auto& p : list) {
+            boost::system::error_code ec;
+            if (forced)
+                ec = *forced;
+            else if (p.deadline <= now)
+                ec = make_error_code(error::timeout);
+            else
+                ec = make_error_code(i < sent ? error::connection_lost : error::not_connected);
+            ++i;
+            complete(std::move(p.handler), std::move(p.work), ec, reply{});
+        }
+    }
+
+    // A connection that was up broke (or one being made failed mid-way).
+    void drop(boost::system::error_code why) {
+        if (state_ == connection_state::connecting)
+            return fail_attempt(why);
+        teardown();
+        fail_pending();
+        reconnect();
+    }
+
+    void fail_attempt(boost::system::error_code why) {
+        teardown();
+        fail_pending();
+        ++failures_;
+        finish_waiters(why);
+        reconnect();
+    }
+
+    void reconnect() {
+        std::uint64_t bits;
+        random_bytes(&bits, sizeof bits);
+        double const u = static_cast<double>(bits >> 11) * 0x1.0p-53;
+        auto const wait = opts_.reconnect.delay(failures_, u);
+        if (wait.count() == 0)
+            return begin_connect();
+        publish(connection_state::backoff);
+        auto const gen = ++retry_gen_;
+        retry_timer_.expires_after(std::chrono::ceil<typename Clock::duration>(wait));
+        retry_timer_.async_wait(
+            [self = this->shared_from_this(), gen](boost::system::error_code ec) {
+                if (!ec && gen == self->retry_gen_ && self->state_ == connection_state::backoff)
+                    self->begin_connect();
+            });
+    }
+
+    void do_close() {
+        if (state_ == connection_state::closed)
+            return;
+        publish(connection_state::closed);
+        teardown();
+        ++retry_gen_;
+        ++deadline_gen_;
+        armed_ = false;
+        retry_timer_.cancel();
+        deadline_timer_.cancel();
+        fail_pending(boost::system::error_code(asio::error::operation_aborted));
+        finish_waiters(asio::error::operation_aborted);
+    }
+
+    connection_options opts_;
+    strand_type strand_;
+    tcp::socket socket_;
+    tcp::resolver resolver_;
+    timer_type deadline_timer_;
+    timer_type retry_timer_; // the connect timeout, then the backoff
+
+    connection_state state_ = connection_state::idle;
+    std::atomic<connection_state> published_{connection_state::idle};
+    std::atomic<std::uint64_t> connects_{0};
+
+    // Bumped whenever the socket is closed: a completion that carries an
+    // older epoch belongs to a connection that is gone, and is ignored.
+    std::uint64_t epoch_ = 0;
+    unsigned failures_ = 0; // consecutive failed attempts
+    std::uint64_t retry_gen_ = 0;
+    std::uint64_t deadline_gen_ = 0;
+    bool armed_ = false;
+    time_point armed_at_{};
+
+    std::deque<pending> pending_; // in send order; the first written_ are on the wire
+    std::size_t written_ = 0;
+    std::string out_;     // commands not yet handed to a write
+    std::string writing_; // the bytes of the write in flight
+    bool write_in_flight_ = false;
+    bool flush_scheduled_ = false;
+
+    std::vector<step> handshake_;
+    std::vector<waiter> waiters_;
+    std::optional<reader> reader_;
+    std::array<char, 64 * 1024> rbuf_;
+};
+
+template <class Impl>
+struct eval_op {
+    std::shared_ptr<Impl> impl;
+    script code;
+    std::string tail;
+    std::size_t n;
+    std::chrono::nanoseconds timeout;
+    bool keys_in_one_slot;
+    bool retried = false;
+
+    template <class Self>
+    void operator()(Self& self) {
+        // Everything is read out of this op before `self` (which holds it)
+        // is moved into the call.
+        auto const target = impl;
+        auto const wait = timeout;
+        if (!keys_in_one_slot)
+            return target->submit_error(make_error_code(error::cross_slot), std::move(self));
+        auto cmd = code.evalsha_from_tail(tail, n);
+        target->submit(std::move(cmd), wait, std::move(self));
+    }
+
+    // NOSCRIPT means the script did not run: sending the source is safe.
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code ec, reply r) {
+        if (!ec && !retried && r.is_error_code("NOSCRIPT")) {
+            retried = true;
+            auto const target = impl;
+            auto const wait = timeout;
+            auto cmd = code.eval_from_tail(tail, n);
+            target->submit(std::move(cmd), wait, std::move(self));
+            return;
+        }
+        self.complete(ec, std::move(r));
+    }
+};
+
+} // namespace detail
+
+template <class Clock = std::chrono::steady_clock,
+          class WaitTraits = boost::asio::wait_traits<Clock>>
+class basic_connection {
+    using impl_type = detail::connection_impl<Clock, WaitTraits>;
+
+public:
+    using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
+    using clock_type = Clock;
+
+    /// Does not connect: call start() or async_connect(). Throws
+    /// std::invalid_argument when `opts` make no sense (options::validate).
+    basic_connection(boost::asio::any_io_executor ex, connection_options opts)
+        : impl_(std::make_shared<impl_type>(std::move(ex), std::move(opts))) {}
+
+    basic_connection(basic_connection&&) noexcept = default;
+    basic_connection& operator=(basic_connection&& o) noexcept {
+        if (this != &o) {
+            if (impl_)
+                impl_->close();
+            impl_ = std::move(o.impl_);
+        }
+        return *this;
+    }
+
+    ~basic_connection() {
+        if (impl_)
+            impl_->close();
+    }
+
+    executor_type get_executor() const noexcept { return impl_->strand(); }
+    connection_options const& options() const noexcept { return impl_->options(); }
+    /// Where the connection is; read from any thread, it may be stale by the
+    /// time it is used, so it is for health checks and tests, not decisions.
+    connection_state state() const noexcept { return impl_->state(); }
+    /// How many times a connection has been made (a reconnect counts).
+    std::uint64_t connects() const noexcept { return impl_->connects(); }
+
+    /// Starts connecting, in the background; reconnects follow by themselves.
+    void start() { impl_->start(); }
+
+    /// Completes with void(error_code) once the connection is ready: at once
+    /// if it is; otherwise when the attempt in progress (or the next one, in
+    /// a backoff) ends — with its error if it failed (then the connection
+    /// keeps trying). Starts connecting if not started.
+    template <class CompletionToken>
+    auto async_connect(CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](auto handler, std::shared_ptr<impl_type> impl) {
+                impl->wait_ready(std::move(handler));
+            },
+            token, impl_);
+    }
+
+    /// Sends `cmd`; completes with void(error_code, reply). An error reply
+    /// from Redis is a reply, not an error code (see error.hpp).
+    template <class CompletionToken>
+    auto async_exec(command cmd, CompletionToken&& token) {
+        return async_exec(std::move(cmd), impl_->options().command_timeout,
+                          std::forward<CompletionToken>(token));
+    }
+
+    /// As above, with this command's own timeout (a non-positive one fails
+    /// at once with error::timeout, unsent).
+    template <class CompletionToken>
+    auto async_exec(command cmd, std::chrono::nanoseconds timeout, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, reply)>(
+            [](auto handler, std::shared_ptr<impl_type> impl, command cmd,
+               std::chrono::nanoseconds timeout) {
+                impl->submit(std::move(cmd), timeout, std::move(handler));
+            },
+            token, impl_, std::move(cmd), timeout);
+    }
+
+    /// Runs `code` with EVALSHA; on NOSCRIPT, sends its source (EVAL) once
+    /// and completes with that reply. Keys must share one hash slot, else it
+    /// completes with error::cross_slot, unsent. Completes with
+    /// void(error_code, reply).
+    template <class CompletionToken>
+    auto async_eval(script const& code, arg_list const& keys, arg_list const& args,
+                    CompletionToken&& token) {
+        bool const one_slot = same_slot(keys.view());
+        return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, reply)>(
+            detail::eval_op<impl_type>{
+                impl_, code, one_slot ? script::call_tail(keys.view(), args.view()) : std::string(),
+                keys.size() + args.size(), impl_->options().command_timeout, one_slot},
+            token, impl_->strand());
+    }
+
+    /// Closes the connection: commands waiting for replies and async_connect
+    /// waiters complete with asio::error::operation_aborted; later calls
+    /// fail with error::closed. Final.
+    void close() { impl_->close(); }
+
+private:
+    std::shared_ptr<impl_type> impl_;
+};
+
+/// The connection on the steady clock.
+using connection = basic_connection<>;
+
+} // namespace apikit::redis
+
+#endif
