@@ -149,7 +149,7 @@ TEST_CASE("json_cursor: anything but base64url of JSON is invalid_cursor") {
     check_invalid(codec, apikit::base64url::encode(std::string(100, '[') + std::string(100, ']')));
 }
 
-TEST_CASE("parse_cursor: absent is the first page; bad text or shape is a 400 naming `cursor`") {
+TEST_CASE("parse_cursor: absent is the first page, bad text or shape is a 400 naming `cursor`") {
     api::json_cursor const codec;
     auto const first = api::parse_cursor<position>(codec, std::nullopt);
     REQUIRE(first.has_value());

@@ -187,7 +187,7 @@ TEST_CASE("field names and messages from a client cannot break the JSON") {
     }
 }
 
-TEST_CASE("value_from(error) is the envelope; value_from(field_error) is {field, message}") {
+TEST_CASE("value_from(error) is the envelope, value_from(field_error) is {field, message}") {
     auto const v = boost::json::value_from(email_error());
     CHECK(v.at("error").at("details").at(0).at("field").as_string() == "email");
     CHECK(boost::json::serialize(boost::json::value_from(api::field_error{"limit", "too big"})) ==

@@ -26,7 +26,7 @@ void check_rejected(api::api_result<std::size_t> const& r, std::string_view fiel
 
 } // namespace
 
-TEST_CASE("limit: absent is 20; 1 to 100 are taken as written") {
+TEST_CASE("limit: absent is 20, 1 to 100 are taken as written") {
     CHECK(api::parse_limit(std::nullopt).value() == 20);
     CHECK(api::parse_limit("1").value() == 1);
     CHECK(api::parse_limit("20").value() == 20);
