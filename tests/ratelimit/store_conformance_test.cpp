@@ -7,7 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
+#include <string>
 
 using namespace apikit::ratelimit;
 using namespace std::chrono_literals;
@@ -157,4 +159,47 @@ TEST_CASE_TEMPLATE("store: statuses carry each limit's name and window", Store,
     CHECK(d.limits()[1].window == 24h);
     CHECK(d.limits()[1].remaining == 999);
     CHECK(d.limits()[1].reset_after == 86400ms);
+}
+
+TEST_CASE_TEMPLATE("store: matches the GCRA model on random traffic", Store,
+                   APIKIT_RATELIMIT_STORES) {
+    // Three keys, a policy of three limits, random weights and random steps
+    // of time, some backwards: every decision must be the model's, where the
+    // model is gcra::evaluate applied to each limit, all or nothing.
+    rl_test::store_fixture<Store> f;
+    policy const p{limit{"burst", 20, per_second(10)}, limit{"minute", 50, per_minute(50)},
+                   limit{"hour", 200, per_hour(200)}};
+    std::array<std::array<std::int64_t, 3>, 3> model{};
+    for (auto& k : model)
+        k.fill(gcra::full);
+    rl_test::splitmix64 rng{31};
+    auto now = t0;
+    int allowed = 0, denied = 0;
+    for (int i = 0; i < 3000; ++i) {
+        now += nanoseconds(static_cast<std::int64_t>(rng.below(2'000'000'000))) -
+               (rng.below(20) == 0 ? 3s : 0s);
+        auto const key = rng.below(3);
+        auto const cost = rng.below(21);
+        auto const d = rl_test::acquire(f, "key" + std::to_string(key), p, cost, now).value();
+        bool all = true;
+        std::array<gcra::step, 3> steps;
+        for (std::size_t l = 0; l < 3; ++l) {
+            steps[l] = gcra::evaluate(model[key][l], now.count(), cost, gcra::params::of(p[l]));
+            all = all && steps[l].d.allowed;
+        }
+        REQUIRE(d.allowed == all);
+        REQUIRE(d.limits().size() == 3);
+        for (std::size_t l = 0; l < 3; ++l) {
+            auto const expect =
+                all ? steps[l].d
+                    : gcra::standing(model[key][l], now.count(), cost, gcra::params::of(p[l]));
+            CAPTURE(l);
+            REQUIRE(static_cast<decision const&>(d.limits()[l]) == expect);
+            if (all && cost > 0)
+                model[key][l] = steps[l].tat;
+        }
+        (all ? allowed : denied) += 1;
+    }
+    CHECK(allowed > 300);
+    CHECK(denied > 300);
 }
