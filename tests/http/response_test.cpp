@@ -126,3 +126,37 @@ TEST_CASE("the header arena: bump allocation, rewound when everything is back, h
         f.insert("X-" + std::to_string(i), std::string(20, 'v'));
     CHECK(f.count("X-49") == 1);
 }
+
+TEST_CASE("response::storage: values built on it cost no malloc, and it is reused") {
+    http::response res;
+    auto const& sp = res.storage();
+    for (int round = 0; round < 100; ++round) {
+        // More than the first buffer holds: the buffer grows, once.
+        json::array a(sp);
+        for (int i = 0; i < 500; ++i)
+            a.push_back(json::value{{"id", std::string(40, 'x')}, {"n", i}});
+        res.json(a);
+        CHECK(json::parse(res.body()).as_array().size() == 500);
+        res.clear(); // what the connection does between requests
+    }
+    // A user type goes through value_from on the same storage.
+    res.json(std::vector<int>{1, 2, 3});
+    CHECK(res.body() == "[1,2,3]");
+    res.shrink(0); // gives the buffer back; storage() makes a new one
+    json::value v(res.storage());
+    v = json::object{{"k", "v"}};
+    res.json(v);
+    CHECK(res.body() == R"({"k":"v"})");
+}
+
+TEST_CASE("response::json_body: JSON assembled from parts") {
+    http::response res;
+    res.error(apikit::errc::not_found);
+    auto& body = res.json_body();
+    body.append(R"({"data":[)");
+    body.append(R"({"id":1})");
+    body.append("]}");
+    CHECK(!res.error());
+    CHECK(res.content_type() == "application/json");
+    CHECK(json::parse(res.body()) == json::parse(R"({"data":[{"id":1}]})"));
+}

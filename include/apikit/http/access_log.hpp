@@ -66,20 +66,21 @@ public:
     /// Appends the line for `ex` to `out`, as `on_response` writes it.
     static void format(std::string& out, exchange const& ex, typename Clock::time_point now,
                        std::chrono::steady_clock::time_point end) {
+        using namespace std::string_view_literals;
         auto const& req = ex.request();
         auto const status = ex.response().status();
-        out.append(R"({"timestamp":")");
+        out.append(R"({"timestamp":")"sv);
         append_rfc3339_ms(out, now);
-        out.append(status >= 500 ? R"(","level":"error")" : R"(","level":"info")");
-        out.append(R"(,"message":"request","context":{"request_id":)");
+        out.append(status >= 500 ? R"(","level":"error")"sv : R"(","level":"info")"sv);
+        out.append(R"(,"message":"request","context":{"request_id":)"sv);
         append_json_string(out, req.request_id());
-        out.append(R"(,"method":)");
+        out.append(R"(,"method":)"sv);
         append_json_string(out, req.method_string());
-        out.append(R"(,"path":)");
+        out.append(R"(,"path":)"sv);
         append_json_string(out, req.path());
-        out.append(R"(,"status":)");
+        out.append(R"(,"status":)"sv);
         append_number(out, status);
-        out.append(R"(,"duration_ms":)");
+        out.append(R"(,"duration_ms":)"sv);
         auto us =
             std::chrono::duration_cast<std::chrono::microseconds>(end - ex.start_time()).count();
         if (us < 0)
@@ -89,10 +90,10 @@ public:
                         static_cast<char>('0' + us % 100 / 10), static_cast<char>('0' + us % 10)};
         out.append(frac, sizeof frac);
         if (!ex.log_detail().empty()) {
-            out.append(R"(,"error":)");
+            out.append(R"(,"error":)"sv);
             append_json_string(out, ex.log_detail());
         }
-        out.append("}}\n");
+        out.append("}}\n"sv);
     }
 
 private:

@@ -16,6 +16,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,13 +38,24 @@ public:
     /// The path of the target, still percent-encoded: `/users`.
     std::string_view path() const noexcept { return path_; }
     /// The query of the target without the `?`, still percent-encoded.
-    std::string_view query_string() const noexcept { return url_.encoded_query(); }
+    std::string_view query_string() const noexcept { return query_; }
+    /// The target as a Boost.URL view, parsed on first use.
+    boost::urls::url_view const& url() const {
+        if (!url_parsed_) {
+            url_parsed_ = true;
+            if (auto parsed = boost::urls::parse_uri_reference(target()))
+                url_ = *parsed;
+        }
+        return url_;
+    }
     /// The query parameters, percent-decoded as they are read.
-    boost::urls::params_view query() const noexcept { return url_.params(); }
+    boost::urls::params_view query() const { return url().params(); }
     /// The first value of query parameter `key`, percent-decoded; a key with
     /// no `=` has the empty value.
     std::optional<std::string> query(std::string_view key) const {
-        auto const params = url_.params();
+        if (query_.empty())
+            return std::nullopt;
+        auto const params = url().params();
         auto const it = params.find(key);
         if (it == params.end())
             return std::nullopt;
@@ -67,12 +79,15 @@ public:
     std::string_view body() const noexcept { return msg_->body(); }
 
     /// The path parameters of the matched route, percent-decoded.
-    api::path_params const& params() const noexcept { return params_; }
+    api::path_params const& params() const noexcept {
+        static api::path_params const none;
+        return has_params_ ? params_ : none;
+    }
     /// Path parameter `name` as a `T` (std::string_view, std::string or an
     /// integer): a value that is not a canonical `T` is errc::not_found.
     template <class T = std::string_view>
     apikit::result<T> param(std::string_view name) const {
-        return params_.get<T>(name);
+        return params().template get<T>(name);
     }
     /// The pattern of the matched route (`/users/:id`), empty before routing.
     std::string_view route() const noexcept { return route_; }
@@ -80,6 +95,7 @@ public:
     void route(std::string_view pattern, api::path_params const& params) {
         route_ = pattern;
         params_ = params;
+        has_params_ = true;
     }
 
     /// The request's id, set by the request-id middleware.
@@ -95,18 +111,31 @@ public:
 
     /// Binds the view to a freshly parsed message. A target that is not a
     /// valid URI reference (RFC 3986: bad percent-encoding, a space, …) makes
-    /// this false and the request a 400.
+    /// this false and the request a 400. An origin-form target (`/path?q`,
+    /// nearly every request) is checked here character by character and
+    /// parsed by Boost.URL only if a handler reads its query.
     bool bind(request_message const& msg) {
         msg_ = &msg;
         method_ = to_method(msg.method());
-        auto parsed = boost::urls::parse_uri_reference(msg.target());
+        url_parsed_ = false;
+        std::string_view const t = msg.target();
+        if (!t.empty() && t.front() == '/') {
+            auto const q = t.find('?');
+            path_ = t.substr(0, q);
+            query_ = q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+            return is_origin_form(t);
+        }
+        url_parsed_ = true;
+        auto parsed = boost::urls::parse_uri_reference(t);
         if (!parsed) {
             url_ = boost::urls::url_view();
-            path_ = raw_path(msg.target()); // for the log
+            path_ = raw_path(t); // for the log
+            query_ = {};
             return false;
         }
         url_ = *parsed;
         path_ = url_.encoded_path();
+        query_ = url_.encoded_query();
         if (path_.empty())
             path_ = "/"; // absolute-form without a path: `http://host`
         return true;
@@ -118,20 +147,51 @@ public:
         msg_ = &msg;
         method_ = to_method(msg.method());
         url_ = boost::urls::url_view();
+        url_parsed_ = true;
         path_ = raw_path(msg.target());
+        query_ = {};
     }
 
     void clear() noexcept {
         msg_ = &empty_message();
         method_.reset();
         url_ = boost::urls::url_view();
+        url_parsed_ = true;
         path_ = {};
+        query_ = {};
         route_ = {};
-        params_ = {};
+        has_params_ = false;
         request_id_.clear();
     }
 
 private:
+    // RFC 3986 origin-form: a path and an optional query of pchar, '/' and
+    // '?', with every '%' starting a two-digit escape.
+    static bool is_origin_form(std::string_view t) noexcept {
+        static constexpr auto allowed = [] {
+            std::array<bool, 256> a{};
+            for (unsigned char c :
+                 std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789-._~!$&'()*+,;=:@/?"))
+                a[c] = true;
+            return a;
+        }();
+        auto const hex = [](char c) {
+            return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+        };
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            auto const c = static_cast<unsigned char>(t[i]);
+            if (c == '%') {
+                if (i + 2 >= t.size() || !hex(t[i + 1]) || !hex(t[i + 2]))
+                    return false;
+                i += 2;
+            } else if (!allowed[c]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static std::string_view raw_path(std::string_view target) noexcept {
         return target.substr(0, target.find('?'));
     }
@@ -145,8 +205,11 @@ private:
 
     request_message const* msg_ = &empty_message();
     std::optional<api::method> method_;
-    boost::urls::url_view url_;
+    mutable boost::urls::url_view url_;
+    mutable bool url_parsed_ = true;
+    bool has_params_ = false;
     std::string_view path_;
+    std::string_view query_;
     std::string_view route_;
     api::path_params params_;
     std::string request_id_;

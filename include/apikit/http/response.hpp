@@ -19,10 +19,17 @@
 #include <apikit/api/error.hpp>
 #include <apikit/core/error.hpp>
 
+#include <boost/json/memory_resource.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serializer.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
 
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,13 +40,21 @@ namespace apikit::http {
 
 namespace detail {
 
-inline constexpr bool is_tchar(unsigned char c) noexcept {
-    // RFC 9110 §5.6.2: token characters.
-    if (c >= '0' && c <= '9')
-        return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+// RFC 9110 §5.6.2: token characters, as a table (this runs on every field
+// a response sets).
+inline constexpr auto tchar_table = [] {
+    std::array<bool, 256> t{};
+    for (int c = '0'; c <= '9'; ++c)
+        t[c] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        t[c] = t[c - 'a' + 'A'] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+        t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+
+constexpr bool is_tchar(unsigned char c) noexcept {
+    return tchar_table[c];
 }
 
 inline bool is_token(std::string_view s) noexcept {
@@ -168,6 +183,16 @@ public:
         body_.assign(s);
     }
 
+    /// The body, emptied, for JSON written straight into it: the fastest
+    /// way to send a document assembled from parts already serialized (a
+    /// page of records each rendered once and kept).
+    std::string& json_body() {
+        error_.reset();
+        content_type_.assign("application/json");
+        body_.clear();
+        return body_;
+    }
+
     /// A body of JSON already serialized, e.g. a constant such as `{"status":"ok"}`.
     void json_text(std::string_view serialized) { text(serialized, "application/json"); }
 
@@ -190,10 +215,27 @@ public:
         body_.resize(used);
     }
 
-    /// A body serialized from anything `boost::json::value_from` accepts.
+    /// A body serialized from anything `boost::json::value_from` accepts; the
+    /// intermediate value is built on storage(), so it costs no malloc.
     template <class T>
     requires(!std::is_convertible_v<T const&, boost::json::value const&>) void json(T const& v) {
-        json(boost::json::value_from(v));
+        json(boost::json::value_from(v, storage()));
+    }
+
+    /// Memory for JSON values that live no longer than this response: bump
+    /// allocation from a buffer the connection keeps, given back in one go
+    /// when the response is cleared for the next request. Build a response's
+    /// document on it (`json::object page(res.storage())`,
+    /// `json::value_from(x, res.storage())`) and it costs no call to malloc;
+    /// a value kept past the response must not use it.
+    boost::json::storage_ptr const& storage() {
+        if (!json_memory_) {
+            json_buffer_ = std::make_unique<unsigned char[]>(json_buffer_size_);
+            json_memory_.emplace(json_buffer_.get(), json_buffer_size_,
+                                 boost::json::storage_ptr(&json_overflow_));
+            json_storage_ = boost::json::storage_ptr(&*json_memory_);
+        }
+        return json_storage_;
     }
 
     /// Answers with `e`: its status, and its envelope rendered when the
@@ -217,6 +259,8 @@ public:
 
     /// Empties the response for the next request, keeping its buffers.
     void clear() noexcept {
+        if (json_memory_)
+            reset_json_memory();
         status_ = 200;
         fields_.clear();
         content_type_.clear();
@@ -230,6 +274,12 @@ public:
         for (auto* s : {&fields_, &body_})
             if (s->capacity() > keep)
                 std::string().swap(*s);
+        if (json_memory_ && keep < json_buffer_size_) {
+            json_storage_ = {};
+            json_memory_.reset();
+            json_buffer_.reset();
+            json_buffer_size_ = min_json_buffer;
+        }
     }
 
 private:
@@ -241,10 +291,11 @@ private:
     }
 
     void append_field(std::string_view name, std::string_view value) {
+        using namespace std::string_view_literals;
         fields_.append(name);
-        fields_.append(": ");
+        fields_.append(": "sv);
         fields_.append(value);
-        fields_.append("\r\n");
+        fields_.append("\r\n"sv);
     }
 
     unsigned status_ = 200;
@@ -254,6 +305,52 @@ private:
     std::optional<api::api_error> error_;
     bool close_ = false;
     boost::json::serializer serializer_;
+    // storage(): a monotonic resource over a buffer created on first use.
+    // What does not fit comes from the heap through json_overflow_, which
+    // counts it; the buffer then grows to hold it next time (up to a cap), so
+    // a connection serving pages of one size stops calling malloc.
+    static constexpr std::size_t min_json_buffer = 8 * 1024;
+    static constexpr std::size_t max_json_buffer = 256 * 1024;
+
+    class counting_resource final : public boost::json::memory_resource {
+    public:
+        std::size_t bytes = 0;
+
+    private:
+        void* do_allocate(std::size_t n, std::size_t align) override {
+            bytes += n;
+            return ::operator new(n, std::align_val_t(align));
+        }
+        void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+            ::operator delete(p, n, std::align_val_t(align));
+        }
+        bool do_is_equal(boost::json::memory_resource const& o) const noexcept override {
+            return this == &o;
+        }
+    };
+
+    // A new resource over the buffer, rather than release(), which in Boost
+    // 1.81 keeps doubling the block it next asks the heap for.
+    void reset_json_memory() noexcept {
+        json_memory_.reset();
+        if (json_overflow_.bytes != 0 && json_buffer_size_ < max_json_buffer) {
+            auto const want = std::min(max_json_buffer, json_buffer_size_ + json_overflow_.bytes);
+            // Out of memory: keep the buffer there is.
+            if (auto* p = new (std::nothrow) unsigned char[want]) {
+                json_buffer_.reset(p);
+                json_buffer_size_ = want;
+            }
+        }
+        json_overflow_.bytes = 0;
+        json_memory_.emplace(json_buffer_.get(), json_buffer_size_,
+                             boost::json::storage_ptr(&json_overflow_));
+    }
+
+    counting_resource json_overflow_;
+    std::size_t json_buffer_size_ = min_json_buffer;
+    std::unique_ptr<unsigned char[]> json_buffer_;
+    std::optional<boost::json::monotonic_resource> json_memory_;
+    boost::json::storage_ptr json_storage_;
 };
 
 } // namespace apikit::http

@@ -310,12 +310,13 @@ private:
     }
 
     void on_header_done() {
+        using namespace std::string_view_literals;
         body_deadline_ = now_ + opts_.body_timeout;
         auto const& msg = parser_->get();
         auto const expect = msg.find(boost::beast::http::field::expect);
         if (expect != msg.end() && msg.version() >= 11 &&
             detail::iequals(std::string_view(expect->value()), "100-continue"))
-            out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+            out_.append("HTTP/1.1 100 Continue\r\n\r\n"sv);
     }
 
     parse_status fail(errc e) {
@@ -372,6 +373,7 @@ private:
     }
 
     void serialize(bool close, bool head, unsigned version) {
+        using namespace std::string_view_literals;
         auto& res = ex_.response();
         if (auto* e = res.error()) {
             e->request_id.assign(ex_.request().request_id());
@@ -380,31 +382,31 @@ private:
             res.content_type(Format::content_type);
         }
         auto const status = res.status();
-        out_.append("HTTP/1.1 ");
+        out_.append("HTTP/1.1 "sv);
         append_decimal(out_, status);
         out_.push_back(' ');
         out_.append(reason_of(status));
-        out_.append("\r\n");
+        out_.append("\r\n"sv);
         if (!res.content_type().empty()) {
-            out_.append("Content-Type: ");
+            out_.append("Content-Type: "sv);
             out_.append(res.content_type());
-            out_.append("\r\n");
+            out_.append("\r\n"sv);
         }
         bool const bodiless = status == 204 || status == 304;
         if (!bodiless) {
-            out_.append("Content-Length: ");
+            out_.append("Content-Length: "sv);
             append_decimal(out_, res.body().size());
-            out_.append("\r\n");
+            out_.append("\r\n"sv);
         }
-        out_.append("Date: ");
+        out_.append("Date: "sv);
         out_.append(http_date(std::chrono::system_clock::now()));
-        out_.append("\r\n");
+        out_.append("\r\n"sv);
         out_.append(res.fields());
         if (close)
-            out_.append("Connection: close\r\n");
+            out_.append("Connection: close\r\n"sv);
         else if (version < 11)
-            out_.append("Connection: keep-alive\r\n");
-        out_.append("\r\n");
+            out_.append("Connection: keep-alive\r\n"sv);
+        out_.append("\r\n"sv);
         if (!head && !bodiless)
             out_.append(res.body());
     }
@@ -492,7 +494,8 @@ private:
             return;
         if (ec)
             return close_now();
-        now_ = std::chrono::steady_clock::now();
+        // now_ stays the time of the last read: deadlines set from here on
+        // (idle, header) start at most one write earlier than they could.
         if (busy_) {
             phase_ = phase::handler;
             deadline = steady_time::max();

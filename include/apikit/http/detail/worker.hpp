@@ -170,7 +170,10 @@ private:
     std::size_t count_ = 0;
     bool stopping_ = false;
     bool destroying_ = false;
-    boost::asio::io_context ioc_{1};
+    // One thread runs this context, and every socket's I/O happens on it, so
+    // the reactor's per-socket locking can go; posting from other threads
+    // (a shutdown, a new connection, a continuation) stays safe.
+    boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     // Until shutdown, a worker runs even with no connection to serve.
     std::optional<boost::asio::executor_work_guard<executor_type>> guard_;
     timer_type sweep_timer_;
