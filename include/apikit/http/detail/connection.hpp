@@ -65,7 +65,6 @@ struct connection_tuning {
     static constexpr std::size_t keep_capacity = 64 * 1024; // give back bigger buffers
     static constexpr std::size_t max_linger_bytes = 1024 * 1024;
     static constexpr std::chrono::milliseconds linger_time{2000};
-    static constexpr std::chrono::milliseconds trim_after{1000}; // idle this long: trim
 };
 
 inline void append_decimal(std::string& out, std::uint64_t v) {
@@ -161,8 +160,11 @@ public:
 
     void on_force_close() override { close_now(); }
 
+    // A connection idle for a whole sweep interval gives back its buffers,
+    // the read buffer included: its pending read is swapped for a wait for
+    // readability, which needs none. What it keeps is the object itself.
     void on_idle_trim(steady_time now) override {
-        if (phase_ != phase::idle || trimmed_ || now - idle_since_ < tuning::trim_after)
+        if (phase_ != phase::idle || trimmed_ || now - idle_since_ < w_.sweep_interval())
             return;
         trimmed_ = true;
         if (parser_)
@@ -172,6 +174,11 @@ public:
         std::string().swap(wbuf_);
         std::string().swap(body_store_);
         ex_.response().shrink(0);
+        ex_.request().request_id_buffer().shrink_to_fit();
+        if (reading_ && buffer_.size() == 0) {
+            parking_ = true;
+            socket_.cancel(); // on_read parks the connection
+        }
     }
 
 private:
@@ -450,6 +457,12 @@ private:
         reading_ = false;
         if (phase_ == phase::closed)
             return;
+        if (parking_) {
+            parking_ = false;
+            if (ec == boost::asio::error::operation_aborted)
+                return park();
+            // The read completed before the cancellation: carry on with it.
+        }
         now_ = std::chrono::steady_clock::now();
         if (timed_out_) {
             // Whatever the read brought, the request is late: 408. (Bytes
@@ -469,6 +482,27 @@ private:
         if (phase_ == phase::idle || phase_ == phase::first)
             phase_ = phase::header;
         advance();
+    }
+
+    // Waits for the next request without a buffer. Data that arrived while
+    // the read was being cancelled is already readable, and the reactor
+    // cannot have reported it since (this runs on its thread), so checking
+    // for it now and then waiting misses nothing.
+    void park() {
+        buffer_.shrink_to_fit();
+        boost::system::error_code ec;
+        if (socket_.available(ec) != 0 || ec)
+            return start_read();
+        reading_ = true;
+        socket_.async_wait(socket_type::wait_read,
+                           [self = this->shared_from_this()](boost::system::error_code e) {
+                               self->reading_ = false;
+                               if (self->phase_ == phase::closed)
+                                   return;
+                               if (e)
+                                   return self->close_now();
+                               self->start_read();
+                           });
     }
 
     void start_write() {
@@ -564,6 +598,7 @@ private:
     bool timed_out_ = false;
     bool header_checked_ = false;
     bool trimmed_ = false;
+    bool parking_ = false; // the read is being cancelled to park()
 };
 
 } // namespace apikit::http::detail

@@ -75,6 +75,9 @@ public:
     server_options const& options() const noexcept { return opts_; }
     bool stopping() const noexcept { return stopping_; }
     std::size_t connections() const noexcept { return count_; }
+    /// How often deadlines are checked; also how long a connection stays
+    /// idle before it gives back its buffers.
+    std::chrono::milliseconds sweep_interval() const noexcept { return sweep_interval_; }
 
     void add(connection_base& c) noexcept {
         c.prev = nullptr;
