@@ -36,7 +36,7 @@ TEST_CASE("command: empty and binary arguments are sent as they are") {
     CHECK(c.resp() == std::string_view(expected, sizeof expected - 1));
 }
 
-TEST_CASE("command: from a run-time list, small or large; an empty one is a bug") {
+TEST_CASE("command: from a run-time list, small or large, and never empty") {
     std::vector<arg> args{"RPUSH", "list"};
     std::vector<std::string> values;
     for (int i = 0; i < 40; ++i)

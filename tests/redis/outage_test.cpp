@@ -115,7 +115,7 @@ TEST_CASE("outage: a command with a shorter timeout than those before it is stil
     CHECK(*first == redis::error::connection_lost);
 }
 
-TEST_CASE("outage: while the server is down commands fail fast; it comes back by itself") {
+TEST_CASE("outage: while the server is down commands fail fast, and it comes back by itself") {
     redis_server server;
     asio::io_context io;
     sim_connection conn(io.get_executor(), sim_options(server.port()));

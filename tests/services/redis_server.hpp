@@ -65,6 +65,8 @@ public:
 
     std::uint16_t port() const noexcept { return port_; }
     bool running() const noexcept { return pid_ > 0; }
+    /// The server's process id (-1 when stopped), e.g. to read its CPU time.
+    pid_t pid() const noexcept { return pid_; }
 
     /// Stops the server (SIGTERM, as an operator would) and waits for it.
     void stop() noexcept {

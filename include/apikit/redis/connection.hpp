@@ -44,6 +44,7 @@
 
 #include <apikit/core/random.hpp>
 #include <apikit/redis/command.hpp>
+#include <apikit/redis/detail/completion.hpp>
 #include <apikit/redis/detail/reader.hpp>
 #include <apikit/redis/error.hpp>
 #include <apikit/redis/key.hpp>
@@ -51,22 +52,14 @@
 #include <apikit/redis/reply.hpp>
 #include <apikit/redis/script.hpp>
 
-#include <boost/asio/any_completion_executor.hpp>
-#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
-#include <boost/asio/compose.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/wait_traits.hpp>
 #include <boost/asio/write.hpp>
@@ -100,14 +93,27 @@ namespace detail {
 
 namespace asio = boost::asio;
 
+using exec_completion = completion<boost::system::error_code, reply>;
+using wait_completion = completion<boost::system::error_code>;
+
+/// One command on its way to the strand: its bytes, or for a script call
+/// the script and the call's tail (EVALSHA is written from them, and EVAL
+/// if the server answers NOSCRIPT).
+struct request {
+    command cmd = command::from_resp({}, 0);
+    std::optional<script> code;
+    std::string tail;
+    std::size_t n = 0;
+    std::chrono::nanoseconds timeout{};
+    boost::system::error_code refused; // set: complete with it, unsent
+};
+
 template <class Clock, class WaitTraits>
 class connection_impl : public std::enable_shared_from_this<connection_impl<Clock, WaitTraits>> {
 public:
     using strand_type = asio::strand<asio::any_io_executor>;
     using timer_type = asio::basic_waitable_timer<Clock, WaitTraits, asio::any_io_executor>;
     using time_point = typename Clock::time_point;
-    using exec_handler = asio::any_completion_handler<void(boost::system::error_code, reply)>;
-    using wait_handler = asio::any_completion_handler<void(boost::system::error_code)>;
     using tcp = asio::ip::tcp;
 
     connection_impl(asio::any_io_executor ex, connection_options opts)
@@ -125,8 +131,9 @@ public:
     connection_state state() const noexcept { return published_.load(std::memory_order_relaxed); }
     std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
 
-    // --- Entry points: callable from any thread; each posts to the strand,
-    // so nothing completes inside the call that started it.
+    // --- Entry points: callable from any thread. Off the strand they post to
+    // it; on it (a handler issuing the next command) they queue the command
+    // at once. Either way nothing completes inside the call that started it.
 
     void start() {
         asio::post(strand_, [self = this->shared_from_this()] {
@@ -135,35 +142,36 @@ public:
         });
     }
 
-    void submit(command cmd, std::chrono::nanoseconds timeout, exec_handler h) {
-        auto work = track(h);
-        asio::post(strand_, [self = this->shared_from_this(), cmd = std::move(cmd), timeout,
-                             h = std::move(h), work = std::move(work)]() mutable {
-            self->enqueue(cmd, timeout, std::move(h), std::move(work));
+    void submit(request rq, exec_completion done) {
+        if (strand_.running_in_this_thread()) {
+            if (auto const ec = enqueue(rq, done))
+                refuse(std::move(done), ec);
+            return;
+        }
+        asio::post(strand_, [self = this->shared_from_this(), rq = std::move(rq),
+                             done = std::move(done)]() mutable {
+            if (auto const ec = self->enqueue(rq, done))
+                done(ec, reply{});
         });
     }
 
-    void submit_error(boost::system::error_code ec, exec_handler h) {
-        auto work = track(h);
-        asio::post(strand_, [ec, h = std::move(h), work = std::move(work)]() mutable {
-            complete(std::move(h), std::move(work), ec, reply{});
-        });
+    /// Completes `done` with `ec`, later, on the strand.
+    void refuse(exec_completion done, boost::system::error_code ec) {
+        asio::post(strand_, [done = std::move(done), ec]() mutable { done(ec, reply{}); });
     }
 
-    void wait_ready(wait_handler h) {
-        auto work = track(h);
-        asio::post(strand_, [self = this->shared_from_this(), h = std::move(h),
-                             work = std::move(work)]() mutable {
+    void wait_ready(wait_completion done) {
+        asio::post(strand_, [self = this->shared_from_this(), done = std::move(done)]() mutable {
             switch (self->state_) {
             case connection_state::closed:
-                return complete(std::move(h), std::move(work), make_error_code(error::closed));
+                return done(make_error_code(error::closed));
             case connection_state::ready:
-                return complete(std::move(h), std::move(work), boost::system::error_code{});
+                return done(boost::system::error_code{});
             case connection_state::idle:
-                self->waiters_.push_back({std::move(h), std::move(work)});
+                self->waiters_.push_back(std::move(done));
                 return self->begin_connect();
             default:
-                self->waiters_.push_back({std::move(h), std::move(work)});
+                self->waiters_.push_back(std::move(done));
             }
         });
     }
@@ -174,34 +182,19 @@ public:
 
 private:
     struct pending {
-        exec_handler handler;
-        asio::any_completion_executor work;
+        exec_completion done;
         time_point deadline;
-        std::size_t bytes; // its share of out_, while unsent
-    };
-
-    struct waiter {
-        wait_handler handler;
-        asio::any_completion_executor work;
+        std::size_t bytes;          // its share of out_, while unsent
+        std::optional<script> code; // a script call not yet resent by source
+        std::string tail;
+        std::size_t n;
     };
 
     enum class step : std::uint8_t { auth, select, ping };
 
-    // The handler's executor, told that work is outstanding until it runs,
-    // as Asio's own operations do.
-    template <class Handler>
-    asio::any_completion_executor track(Handler const& h) const {
-        return asio::prefer(
-            asio::any_completion_executor(asio::get_associated_executor(h, strand_)),
-            asio::execution::outstanding_work.tracked);
-    }
-
-    // On the strand. A handler whose executor is the strand runs right here;
-    // everything it may call posts, so it cannot re-enter this object.
-    template <class Handler, class... Args>
-    static void complete(Handler h, asio::any_completion_executor work, Args&&... args) {
-        asio::dispatch(work, asio::append(std::move(h), std::forward<Args>(args)...));
-    }
+    // While a read's replies are handed out, commands their handlers issue
+    // are written in groups of this many.
+    static constexpr std::size_t early_flush = 16;
 
     void publish(connection_state s) noexcept {
         state_ = s;
@@ -210,32 +203,38 @@ private:
 
     // --- Commands.
 
-    void enqueue(command const& cmd, std::chrono::nanoseconds timeout, exec_handler h,
-                 asio::any_completion_executor work) {
-        auto fail = [&](error e) {
-            complete(std::move(h), std::move(work), make_error_code(e), reply{});
-        };
+    // Queues the request, taking `done`; or leaves `done` and says why not.
+    boost::system::error_code enqueue(request& rq, exec_completion& done) {
         if (state_ == connection_state::closed)
-            return fail(error::closed);
+            return make_error_code(error::closed);
         if (pending_.size() >= opts_.max_pending)
-            return fail(error::queue_full);
+            return make_error_code(error::queue_full);
         if (state_ != connection_state::ready &&
             !(state_ == connection_state::connecting && pending_.size() < opts_.offline_queue))
-            return fail(error::not_connected);
+            return make_error_code(error::not_connected);
         // A deadline already past would reset a healthy connection for
         // nothing: such a command fails alone, unsent.
-        if (timeout.count() <= 0)
-            return fail(error::timeout);
-        auto const deadline = Clock::now() + std::chrono::ceil<typename Clock::duration>(timeout);
-        out_.append(cmd.resp());
-        pending_.push_back({std::move(h), std::move(work), deadline, cmd.resp().size()});
+        if (rq.timeout.count() <= 0)
+            return make_error_code(error::timeout);
+        auto const deadline =
+            Clock::now() + std::chrono::ceil<typename Clock::duration>(rq.timeout);
+        auto const before = out_.size();
+        if (rq.code)
+            rq.code->append_evalsha(out_, rq.tail, rq.n);
+        else
+            out_.append(rq.cmd.resp());
+        pending_.push_back({std::move(done), deadline, out_.size() - before, std::move(rq.code),
+                            std::move(rq.tail), rq.n});
         arm_deadline(deadline);
-        if (state_ == connection_state::ready)
+        if (state_ == connection_state::ready && !reading_)
             schedule_flush();
+        return {};
     }
 
-    // The write is started from a post, after the commands already posted to
-    // the strand have been appended, so one burst leaves in one write.
+    // A write starts from a post, after the commands already posted to the
+    // strand have been appended, so one burst leaves in one write. Commands
+    // queued by handlers while replies are read leave when the read's
+    // replies are all handed out.
     void schedule_flush() {
         if (flush_scheduled_ || write_in_flight_)
             return;
@@ -246,12 +245,28 @@ private:
         });
     }
 
+    // Hands everything queued to the socket. The socket is written directly
+    // (it is non-blocking): a write that the kernel takes whole — the usual
+    // case — costs one system call and no completion; only the rest of a
+    // partial write waits for Asio.
     void flush() {
         if (state_ != connection_state::ready || write_in_flight_ || out_.empty())
             return;
-        std::swap(out_, writing_);
-        out_.clear();
         written_ = pending_.size();
+        boost::system::error_code ec;
+        auto n = socket_.write_some(asio::buffer(out_), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            ec = {};
+            n = 0;
+        }
+        if (ec)
+            return drop(make_error_code(error::connection_lost));
+        if (n == out_.size()) {
+            out_.clear();
+            return;
+        }
+        writing_.assign(out_, n);
+        out_.clear();
         write(writing_);
     }
 
@@ -291,6 +306,15 @@ private:
         // which is started before any handler runs, so a handler that throws
         // cannot leave the connection deaf.
         read();
+        reading_ = true;
+        handle_replies(epoch);
+        if (epoch == epoch_) {
+            reading_ = false;
+            flush();
+        }
+    }
+
+    void handle_replies(std::uint64_t epoch) {
         reply r;
         for (;;) {
             auto const st = reader_->next(r);
@@ -310,8 +334,25 @@ private:
             pending_.pop_front();
             if (written_ > 0)
                 --written_;
-            complete(std::move(p.handler), std::move(p.work), boost::system::error_code{},
-                     std::move(r));
+            // The script did not run: send its source, which runs it and
+            // caches it again. Once: a second NOSCRIPT is the caller's reply.
+            if (p.code && r.is_error_code("NOSCRIPT")) {
+                auto const before = out_.size();
+                p.code->append_eval(out_, p.tail, p.n);
+                p.bytes = out_.size() - before;
+                p.code.reset();
+                p.tail = {};
+                pending_.push_back(std::move(p));
+                continue;
+            }
+            p.done({}, std::move(r));
+            if (epoch != epoch_)
+                return;
+            // Commands issued by the handlers so far leave now rather than
+            // after the whole read: Redis works on them while the rest of
+            // the replies are handed out.
+            if (pending_.size() - written_ >= early_flush)
+                flush();
         }
     }
 
@@ -375,8 +416,7 @@ private:
             arm_deadline(earliest);
         }
         for (auto& p : expired)
-            complete(std::move(p.handler), std::move(p.work), make_error_code(error::timeout),
-                     reply{});
+            p.done(make_error_code(error::timeout), reply{});
     }
 
     // --- Connecting.
@@ -431,6 +471,7 @@ private:
     void handshake() {
         boost::system::error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
+        socket_.non_blocking(true, ignored);
         std::string bytes;
         auto const& s = opts_.server;
         if (!s.password.empty()) {
@@ -472,17 +513,19 @@ private:
         ++retry_gen_;
         retry_timer_.cancel();
         finish_waiters({});
-        flush();
+        if (!reading_)
+            flush();
     }
 
     void finish_waiters(boost::system::error_code ec) {
         auto waiters = std::move(waiters_);
         waiters_.clear();
         for (auto& w : waiters)
-            complete(std::move(w.handler), std::move(w.work), ec);
+            w(ec);
     }
 
-    // --- Failing.
+    // --- Failing. The state is set first: a handler completed here that
+    // issues a command at once meets the state the connection is really in.
 
     void teardown() {
         ++epoch_;
@@ -492,6 +535,7 @@ private:
         reader_.reset();
         handshake_.clear();
         write_in_flight_ = false;
+        reading_ = false;
         writing_.clear();
         out_.clear();
     }
@@ -514,7 +558,7 @@ private:
             else
                 ec = make_error_code(i < sent ? error::connection_lost : error::not_connected);
             ++i;
-            complete(std::move(p.handler), std::move(p.work), ec, reply{});
+            p.done(ec, reply{});
         }
     }
 
@@ -523,26 +567,32 @@ private:
         if (state_ == connection_state::connecting)
             return fail_attempt(why);
         teardown();
-        fail_pending();
-        reconnect();
+        reconnect([this] { fail_pending(); });
     }
 
     void fail_attempt(boost::system::error_code why) {
         teardown();
-        fail_pending();
         ++failures_;
-        finish_waiters(why);
-        reconnect();
+        reconnect([this, why] {
+            fail_pending();
+            finish_waiters(why);
+        });
     }
 
-    void reconnect() {
+    // Moves to `connecting` (now) or `backoff` (waiting), runs `notify`, then
+    // starts the attempt or the wait.
+    template <class Notify>
+    void reconnect(Notify notify) {
         std::uint64_t bits;
         random_bytes(&bits, sizeof bits);
         double const u = static_cast<double>(bits >> 11) * 0x1.0p-53;
         auto const wait = opts_.reconnect.delay(failures_, u);
+        publish(wait.count() == 0 ? connection_state::connecting : connection_state::backoff);
+        notify();
+        if (state_ == connection_state::closed)
+            return;
         if (wait.count() == 0)
             return begin_connect();
-        publish(connection_state::backoff);
         auto const gen = ++retry_gen_;
         retry_timer_.expires_after(std::chrono::ceil<typename Clock::duration>(wait));
         retry_timer_.async_wait(
@@ -592,48 +642,12 @@ private:
     std::string writing_; // the bytes of the write in flight
     bool write_in_flight_ = false;
     bool flush_scheduled_ = false;
+    bool reading_ = false; // handing out a read's replies; it flushes after
 
     std::vector<step> handshake_;
-    std::vector<waiter> waiters_;
+    std::vector<wait_completion> waiters_;
     std::optional<reader> reader_;
     std::array<char, 64 * 1024> rbuf_;
-};
-
-template <class Impl>
-struct eval_op {
-    std::shared_ptr<Impl> impl;
-    script code;
-    std::string tail;
-    std::size_t n;
-    std::chrono::nanoseconds timeout;
-    bool keys_in_one_slot;
-    bool retried = false;
-
-    template <class Self>
-    void operator()(Self& self) {
-        // Everything is read out of this op before `self` (which holds it)
-        // is moved into the call.
-        auto const target = impl;
-        auto const wait = timeout;
-        if (!keys_in_one_slot)
-            return target->submit_error(make_error_code(error::cross_slot), std::move(self));
-        auto cmd = code.evalsha_from_tail(tail, n);
-        target->submit(std::move(cmd), wait, std::move(self));
-    }
-
-    // NOSCRIPT means the script did not run: sending the source is safe.
-    template <class Self>
-    void operator()(Self& self, boost::system::error_code ec, reply r) {
-        if (!ec && !retried && r.is_error_code("NOSCRIPT")) {
-            retried = true;
-            auto const target = impl;
-            auto const wait = timeout;
-            auto cmd = code.eval_from_tail(tail, n);
-            target->submit(std::move(cmd), wait, std::move(self));
-            return;
-        }
-        self.complete(ec, std::move(r));
-    }
 };
 
 } // namespace detail
@@ -685,8 +699,8 @@ public:
     template <class CompletionToken>
     auto async_connect(CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-            [](auto handler, std::shared_ptr<impl_type> impl) {
-                impl->wait_ready(std::move(handler));
+            [](auto handler, std::shared_ptr<impl_type> const& impl) {
+                impl->wait_ready(detail::wait_completion(std::move(handler), impl->strand()));
             },
             token, impl_);
     }
@@ -703,27 +717,29 @@ public:
     /// at once with error::timeout, unsent).
     template <class CompletionToken>
     auto async_exec(command cmd, std::chrono::nanoseconds timeout, CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, reply)>(
-            [](auto handler, std::shared_ptr<impl_type> impl, command cmd,
-               std::chrono::nanoseconds timeout) {
-                impl->submit(std::move(cmd), timeout, std::move(handler));
-            },
-            token, impl_, std::move(cmd), timeout);
+        detail::request rq;
+        rq.cmd = std::move(cmd);
+        rq.timeout = timeout;
+        return initiate(std::move(rq), std::forward<CompletionToken>(token));
     }
 
-    /// Runs `code` with EVALSHA; on NOSCRIPT, sends its source (EVAL) once
-    /// and completes with that reply. Keys must share one hash slot, else it
-    /// completes with error::cross_slot, unsent. Completes with
-    /// void(error_code, reply).
+    /// Runs `code` by EVALSHA; if the server answers NOSCRIPT (a restart, a
+    /// failover, SCRIPT FLUSH), sends its source once by EVAL and completes
+    /// with that reply. The keys must share one hash slot, else it completes
+    /// with error::cross_slot, unsent. Completes with void(error_code, reply).
     template <class CompletionToken>
     auto async_eval(script const& code, arg_list const& keys, arg_list const& args,
                     CompletionToken&& token) {
-        bool const one_slot = same_slot(keys.view());
-        return boost::asio::async_compose<CompletionToken, void(boost::system::error_code, reply)>(
-            detail::eval_op<impl_type>{
-                impl_, code, one_slot ? script::call_tail(keys.view(), args.view()) : std::string(),
-                keys.size() + args.size(), impl_->options().command_timeout, one_slot},
-            token, impl_->strand());
+        detail::request rq;
+        rq.timeout = impl_->options().command_timeout;
+        if (!same_slot(keys.view())) {
+            rq.refused = make_error_code(error::cross_slot);
+        } else {
+            rq.code = code;
+            rq.tail = script::call_tail(keys.view(), args.view());
+            rq.n = keys.size() + args.size();
+        }
+        return initiate(std::move(rq), std::forward<CompletionToken>(token));
     }
 
     /// Closes the connection: commands waiting for replies and async_connect
@@ -732,6 +748,18 @@ public:
     void close() { impl_->close(); }
 
 private:
+    template <class CompletionToken>
+    auto initiate(detail::request rq, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, reply)>(
+            [](auto handler, std::shared_ptr<impl_type> const& impl, detail::request rq) {
+                detail::exec_completion done(std::move(handler), impl->strand());
+                if (rq.refused)
+                    return impl->refuse(std::move(done), rq.refused);
+                impl->submit(std::move(rq), std::move(done));
+            },
+            token, impl_, std::move(rq));
+    }
+
     std::shared_ptr<impl_type> impl_;
 };
 

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace apikit::redis {
 
@@ -55,36 +57,51 @@ public:
 
     /// EVALSHA <sha1> <numkeys> <keys…> <args…>.
     command evalsha(std::span<arg const> keys, std::span<arg const> args) const {
-        auto const tail = call_tail(keys, args);
-        return splice(data_->evalsha_head, tail, keys.size() + args.size());
+        std::string resp;
+        append_evalsha(resp, call_tail(keys, args), keys.size() + args.size());
+        return command::from_resp(std::move(resp), keys.size() + args.size() + 3);
     }
 
     /// EVAL <source> <numkeys> <keys…> <args…>: the same call, by source.
     command eval(std::span<arg const> keys, std::span<arg const> args) const {
-        auto const tail = call_tail(keys, args);
-        return splice(data_->eval_head, tail, keys.size() + args.size());
+        std::string resp;
+        append_eval(resp, call_tail(keys, args), keys.size() + args.size());
+        return command::from_resp(std::move(resp), keys.size() + args.size() + 3);
     }
 
-    /// The elements after the script's name — numkeys, keys, args — in RESP;
-    /// with the head of EVALSHA or EVAL in front, a whole command.
+    /// The elements after the script's name — numkeys, keys, args — in RESP
+    /// (one call of the formatter); with the head of EVALSHA or EVAL in
+    /// front, a whole command. The connection keeps it to resend a call by
+    /// source after NOSCRIPT.
     static std::string call_tail(std::span<arg const> keys, std::span<arg const> args) {
+        constexpr std::size_t small = 16;
+        std::array<arg, small> buf;
+        std::vector<arg> heap;
+        std::span<arg> all;
+        auto const n = 1 + keys.size() + args.size();
+        if (n <= small) {
+            all = std::span<arg>(buf.data(), n);
+        } else {
+            heap.resize(n);
+            all = heap;
+        }
+        all[0] = arg(keys.size());
+        std::copy(keys.begin(), keys.end(), all.begin() + 1);
+        std::copy(args.begin(), args.end(),
+                  all.begin() + 1 + static_cast<std::ptrdiff_t>(keys.size()));
         std::string tail;
-        arg const numkeys(keys.size());
-        detail::append_resp(tail, std::span<arg const>(&numkeys, 1), true);
-        if (!keys.empty())
-            detail::append_resp(tail, keys, true);
-        if (!args.empty())
-            detail::append_resp(tail, args, true);
+        detail::append_resp(tail, all, true);
         return tail;
     }
 
-    /// EVALSHA by name, from a tail made by call_tail (`n` keys and args).
-    command evalsha_from_tail(std::string_view tail, std::size_t n) const {
-        return splice(data_->evalsha_head, tail, n);
+    /// Appends EVALSHA by name to `out`, from a tail made by call_tail for
+    /// `n` keys and args.
+    void append_evalsha(std::string& out, std::string_view tail, std::size_t n) const {
+        splice(out, data_->evalsha_head, tail, n);
     }
-    /// EVAL by source, from a tail made by call_tail (`n` keys and args).
-    command eval_from_tail(std::string_view tail, std::size_t n) const {
-        return splice(data_->eval_head, tail, n);
+    /// Appends EVAL by source to `out`, from a tail made by call_tail.
+    void append_eval(std::string& out, std::string_view tail, std::size_t n) const {
+        splice(out, data_->eval_head, tail, n);
     }
 
     friend bool operator==(script const& a, script const& b) noexcept {
@@ -106,12 +123,11 @@ private:
     };
 
     // Three elements (name, script, numkeys) plus the keys and args.
-    static command splice(std::string_view head, std::string_view tail, std::size_t n) {
-        std::string resp;
-        resp.reserve(16 + head.size() + tail.size());
-        detail::append_array_header(resp, n + 3);
-        resp.append(head).append(tail);
-        return command::from_resp(std::move(resp), n + 3);
+    static void splice(std::string& out, std::string_view head, std::string_view tail,
+                       std::size_t n) {
+        out.reserve(out.size() + 16 + head.size() + tail.size());
+        detail::append_array_header(out, n + 3);
+        out.append(head).append(tail);
     }
 
     std::shared_ptr<data const> data_;
