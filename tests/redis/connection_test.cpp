@@ -221,6 +221,33 @@ TEST_CASE("connection: a handler bound to another executor runs there") {
     CHECK(*on_other);
 }
 
+TEST_CASE("connection: a handler that throws does not stall the replies read with its own") {
+    asio::io_context io;
+    redis::connection conn(io.get_executor(), options_for(shared_port()));
+    REQUIRE_FALSE(connect(io, conn));
+    std::vector<int> done;
+    // Three commands in one write: their replies come in one read.
+    conn.async_exec({"ECHO", 1}, [&](error_code, reply) {
+        done.push_back(1);
+        throw std::runtime_error("handler failed");
+    });
+    conn.async_exec({"ECHO", 2}, [&](error_code, reply) { done.push_back(2); });
+    conn.async_exec({"ECHO", 3}, [&](error_code, reply) { done.push_back(3); });
+    // The exception leaves run_one(), as from any Asio handler.
+    bool thrown = false;
+    for (int i = 0; i < 1000 && !thrown && done.empty(); ++i) {
+        try {
+            io.run_one_for(std::chrono::milliseconds(20));
+        } catch (std::runtime_error const&) {
+            thrown = true;
+        }
+    }
+    CHECK(thrown);
+    REQUIRE(run_until(io, [&] { return done.size() == 3; }));
+    CHECK(done == std::vector<int>{1, 2, 3});
+    CHECK(ok(io, conn, {"PING"}) == reply::status("PONG"));
+}
+
 TEST_CASE("connection: before it is connected, a command fails fast, unsent") {
     asio::io_context io;
     redis::connection conn(io.get_executor(), options_for(shared_port()));
@@ -334,9 +361,16 @@ TEST_CASE("connection: a non-positive timeout fails that command alone, unsent")
 
 TEST_CASE("connection: a database from the URL is SELECTed on connect") {
     asio::io_context io;
-    auto opts = options_for(shared_port());
-    opts.server = redis::parse_url(fmt::format("redis://127.0.0.1:{}/5", shared_port())).value();
+    auto const url = fmt::format("redis://127.0.0.1:{}/5", shared_port());
+
+    // [url]
+    redis::connection_options opts;
+    opts.server = redis::parse_url(url).value(); // throws on a bad URL, naming the bad part
+    opts.command_timeout = 5s;                   // 1 s by default
+    opts.reconnect.max = 2s;                     // backoff cap, 5 s by default
     redis::connection db5(io.get_executor(), opts);
+    // [url]
+
     redis::connection db0(io.get_executor(), options_for(shared_port()));
     REQUIRE_FALSE(connect(io, db5));
     REQUIRE_FALSE(connect(io, db0));

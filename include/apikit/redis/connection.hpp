@@ -306,8 +306,28 @@ private:
         // which is started before any handler runs, so a handler that throws
         // cannot leave the connection deaf.
         read();
+        hand_out(epoch);
+    }
+
+    // Hands the replies in the reader to their handlers, then writes what
+    // the handlers issued.
+    void hand_out(std::uint64_t epoch) {
         reading_ = true;
-        handle_replies(epoch);
+        try {
+            handle_replies(epoch);
+        } catch (...) {
+            // A handler threw, out of io_context::run as with any Asio
+            // handler. The replies after its own are already read: they are
+            // handed out from a post, and what was issued is written.
+            if (epoch == epoch_) {
+                reading_ = false;
+                asio::post(strand_, [self = this->shared_from_this(), epoch] {
+                    if (epoch == self->epoch_)
+                        self->hand_out(epoch);
+                });
+            }
+            throw;
+        }
         if (epoch == epoch_) {
             reading_ = false;
             flush();
