@@ -19,9 +19,8 @@ int main(int argc, char** argv) {
 
     // [routes]
     http::app app;
-    app.get("/healthz", [](http::request const&, http::response& res) {
-        res.json_text(R"({"status":"ok"})");
-    });
+    app.get("/healthz",
+            [](http::request const&, http::response& res) { res.json_text(R"({"status":"ok"})"); });
     app.get("/hello/:name", [](http::request const& req, http::response& res) {
         auto const name = req.param("name"); // percent-decoded
         res.json(boost::json::object{{"hello", *name}, {"request_id", req.request_id()}});
@@ -36,8 +35,8 @@ int main(int argc, char** argv) {
     // [routes]
 
     // [server]
-    http::server server{opts, http::chain{http::request_id{}, http::access_log{http::fd_sink{}},
-                                          std::move(app)}};
+    http::server server{
+        opts, http::chain{http::request_id{}, http::access_log{http::fd_sink{}}, std::move(app)}};
     if (auto const started = server.start(); !started) {
         std::cerr << "cannot listen on " << opts.address << ':' << opts.port << ": "
                   << started.error().message() << '\n';

@@ -50,16 +50,28 @@ public:
     }
     /// The query parameters, percent-decoded as they are read.
     boost::urls::params_view query() const { return url().params(); }
-    /// The first value of query parameter `key`, percent-decoded; a key with
-    /// no `=` has the empty value.
+    /// The first value of query parameter `key`, percent-decoded (`+` is a
+    /// space, as in query()); a key with no `=` has the empty value. Read
+    /// straight from the target, without Boost.URL: handlers call it on
+    /// every request.
     std::optional<std::string> query(std::string_view key) const {
-        if (query_.empty())
+        if (!has_query_)
             return std::nullopt;
-        auto const params = url().params();
-        auto const it = params.find(key);
-        if (it == params.end())
-            return std::nullopt;
-        return (*it).value;
+        std::string_view rest = query_;
+        for (;;) {
+            auto const amp = rest.find('&');
+            auto const param = rest.substr(0, amp);
+            auto const eq = param.find('=');
+            if (decoded_equals(param.substr(0, eq), key)) {
+                std::string value;
+                if (eq != std::string_view::npos)
+                    append_decoded(value, param.substr(eq + 1));
+                return value;
+            }
+            if (amp == std::string_view::npos)
+                return std::nullopt;
+            rest.remove_prefix(amp + 1);
+        }
     }
 
     /// The value of the first header field `name`, if present.
@@ -122,7 +134,8 @@ public:
         if (!t.empty() && t.front() == '/') {
             auto const q = t.find('?');
             path_ = t.substr(0, q);
-            query_ = q == std::string_view::npos ? std::string_view{} : t.substr(q + 1);
+            has_query_ = q != std::string_view::npos;
+            query_ = has_query_ ? t.substr(q + 1) : std::string_view{};
             return is_origin_form(t);
         }
         url_parsed_ = true;
@@ -131,10 +144,12 @@ public:
             url_ = boost::urls::url_view();
             path_ = raw_path(t); // for the log
             query_ = {};
+            has_query_ = false;
             return false;
         }
         url_ = *parsed;
         path_ = url_.encoded_path();
+        has_query_ = url_.has_query();
         query_ = url_.encoded_query();
         if (path_.empty())
             path_ = "/"; // absolute-form without a path: `http://host`
@@ -150,6 +165,7 @@ public:
         url_parsed_ = true;
         path_ = raw_path(msg.target());
         query_ = {};
+        has_query_ = false;
     }
 
     void clear() noexcept {
@@ -159,6 +175,7 @@ public:
         url_parsed_ = true;
         path_ = {};
         query_ = {};
+        has_query_ = false;
         route_ = {};
         has_params_ = false;
         request_id_.clear();
@@ -192,6 +209,40 @@ private:
         return true;
     }
 
+    // Query text was checked when the request was bound: every '%' starts
+    // a valid escape.
+    static int hex_digit(char c) noexcept { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+    static bool decoded_equals(std::string_view raw, std::string_view key) noexcept {
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < raw.size(); ++i, ++k) {
+            char c = raw[i];
+            if (c == '%') {
+                c = static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
+                i += 2;
+            } else if (c == '+') {
+                c = ' ';
+            }
+            if (k == key.size() || key[k] != c)
+                return false;
+        }
+        return k == key.size();
+    }
+
+    static void append_decoded(std::string& out, std::string_view raw) {
+        out.reserve(out.size() + raw.size());
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            char c = raw[i];
+            if (c == '%') {
+                c = static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
+                i += 2;
+            } else if (c == '+') {
+                c = ' ';
+            }
+            out.push_back(c);
+        }
+    }
+
     static std::string_view raw_path(std::string_view target) noexcept {
         return target.substr(0, target.find('?'));
     }
@@ -208,6 +259,7 @@ private:
     mutable boost::urls::url_view url_;
     mutable bool url_parsed_ = true;
     bool has_params_ = false;
+    bool has_query_ = false;
     std::string_view path_;
     std::string_view query_;
     std::string_view route_;
