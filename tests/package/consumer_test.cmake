@@ -4,6 +4,7 @@
 #   install             cmake --install apikit's build tree into WORK_DIR/prefix
 #                       and check that every public header got there
 #   find_package        build the consumer against that prefix, run it
+#   find_package_redis  configure the consumer with find_package(apikit COMPONENTS redis)
 #   plain_find_package  configure the consumer with a plain find_package(apikit)
 #   add_subdirectory    build the consumer with apikit's source tree inside it,
 #                       run it, and check none of apikit's tests or examples came along
@@ -83,6 +84,8 @@ if(STEP STREQUAL "install")
 elseif(STEP STREQUAL "find_package")
   configure_consumer(find_package "-DCMAKE_PREFIX_PATH=${prefix}" -DAPIKIT_EXPECTED_VERSION=${APIKIT_VERSION})
   build_and_run_consumer()
+elseif(STEP STREQUAL "find_package_redis")
+  configure_consumer(find_package_redis "-DCMAKE_PREFIX_PATH=${prefix}" -DAPIKIT_EXPECTED_VERSION=${APIKIT_VERSION})
 elseif(STEP STREQUAL "plain_find_package")
   configure_consumer(plain_find_package "-DCMAKE_PREFIX_PATH=${prefix}" -DAPIKIT_EXPECTED_VERSION=${APIKIT_VERSION})
 elseif(STEP STREQUAL "add_subdirectory")

@@ -1,0 +1,1 @@
+find_package(apikit 0.1 CONFIG REQUIRED COMPONENTS redis)
