@@ -100,6 +100,25 @@ TEST_CASE("outage: a late reply fails its command with timeout and resets the co
     CHECK(ok(io, conn, {"PING"}) == reply::status("PONG"));
 }
 
+TEST_CASE("outage: a server that stalls (DEBUG SLEEP) times out what is in flight, and is "
+          "reconnected when it wakes") {
+    redis_server server; // DEBUG stalls every client: not on the shared server
+    asio::io_context io;
+    sim_connection conn(io.get_executor(), sim_options(server.port()));
+    REQUIRE_FALSE(connect(io, conn));
+    std::optional<error_code> sleeper, behind;
+    conn.async_exec({"DEBUG", "SLEEP", 0.3}, [&](error_code ec, reply) { sleeper = ec; });
+    conn.async_exec({"PING"}, 5s, [&](error_code ec, reply) { behind = ec; });
+    settle(io);
+    sim_time.advance(1001ms);
+    REQUIRE(run_until(io, [&] { return sleeper && behind; }));
+    CHECK(*sleeper == redis::error::timeout);
+    CHECK(*behind == redis::error::connection_lost);
+    // The new connection's handshake is answered once the server wakes.
+    REQUIRE(run_until(io, [&] { return conn.connects() == 2; }));
+    CHECK(ok(io, conn, {"PING"}) == reply::status("PONG"));
+}
+
 TEST_CASE("outage: a command with a shorter timeout than those before it is still timed") {
     asio::io_context io;
     sim_connection conn(io.get_executor(), sim_options(shared_port()));
