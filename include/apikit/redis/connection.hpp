@@ -371,8 +371,11 @@ private:
             // Commands issued by the handlers so far leave now rather than
             // after the whole read: Redis works on them while the rest of
             // the replies are handed out.
-            if (pending_.size() - written_ >= early_flush)
+            if (pending_.size() - written_ >= early_flush) {
                 flush();
+                if (epoch != epoch_) // the write failed: the connection is gone
+                    return;
+            }
         }
     }
 

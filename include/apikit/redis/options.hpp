@@ -58,8 +58,8 @@ struct connection_options {
     std::chrono::nanoseconds command_timeout = std::chrono::seconds(1);
     backoff reconnect;
     /// Commands sent and not yet answered, plus those waiting to be sent; one
-    /// more fails at once with error::queue_full. ~100 bytes each, plus the
-    /// command's own bytes.
+    /// more fails at once with error::queue_full. About 200 bytes each (the
+    /// queue entry and the handler), plus the command's own bytes.
     std::size_t max_pending = 16384;
     /// While a connection is being made (not while waiting out a backoff),
     /// up to this many commands wait for it instead of failing with
