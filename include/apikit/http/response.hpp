@@ -321,8 +321,8 @@ private:
             bytes += n;
             return ::operator new(n, std::align_val_t(align));
         }
-        void do_deallocate(void* p, std::size_t n, std::size_t align) override {
-            ::operator delete(p, n, std::align_val_t(align));
+        void do_deallocate(void* p, std::size_t, std::size_t align) override {
+            ::operator delete(p, std::align_val_t(align));
         }
         bool do_is_equal(boost::json::memory_resource const& o) const noexcept override {
             return this == &o;
