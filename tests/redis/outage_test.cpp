@@ -238,6 +238,20 @@ TEST_CASE("outage: a server that does not speak RESP is a protocol error") {
     CHECK(conn.state() == connection_state::backoff);
 }
 
+TEST_CASE("outage: a reply nobody asked for drops the connection") {
+    asio::io_context io;
+    // Answers the handshake's PING, then sends a reply to no command.
+    fake_server chatty(io, "+PONG\r\n+UNASKED\r\n");
+    sim_connection conn(io.get_executor(), sim_options(chatty.port()));
+    REQUIRE_FALSE(connect(io, conn));
+    // Each connection is dropped as soon as the stray reply is read, and
+    // replaced: the stream is never trusted out of step.
+    REQUIRE(run_until(io, [&] { return conn.connects() >= 3 && chatty.accepted() >= 3; }));
+    conn.close();
+    settle(io);
+    CHECK(conn.state() == connection_state::closed);
+}
+
 TEST_CASE("outage: close while waiting to reconnect ends the waiters") {
     asio::io_context io;
     sim_connection conn(io.get_executor(), sim_options(closed_port(io)));
