@@ -5,6 +5,7 @@ set -euo pipefail
 exe=$1
 
 coproc HELLO { exec "$exe" 0 2>&1 >/dev/null; }
+pid=$HELLO_PID # bash unsets HELLO_PID once the process is reaped
 read -r line <&"${HELLO[0]}" # "listening on 127.0.0.1:PORT": blocks until the server is up
 port=${line##*:}
 [[ $port =~ ^[0-9]+$ ]] || { echo "unexpected first line: $line"; exit 1; }
@@ -24,6 +25,6 @@ grep -qi '^X-Request-Id: req_' <<<"$answer" || { echo "$answer"; exit 1; }
 answer=$(ask $'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}')
 grep -q '^HTTP/1.1 415 ' <<<"$answer" || { echo "$answer"; exit 1; }
 
-kill -TERM "$HELLO_PID"
-wait "$HELLO_PID"
+kill -TERM "$pid" || { echo "the server was gone before SIGTERM"; wait "$pid"; exit 1; }
+wait "$pid" || { rc=$?; echo "the server exited with status $rc"; exit 1; }
 echo "hello served on port $port and exited 0 on SIGTERM"

@@ -130,7 +130,7 @@ TEST_CASE("on_begin runs first, for every layer that has it, before any on_reque
     CHECK(log == trace{"stamp", "a.response"});
 }
 
-TEST_CASE("a layer that answers stops the chain; the layers it passed still see the response") {
+TEST_CASE("a layer that answers stops the chain, and the layers it passed still see the response") {
     trace log;
     http::chain const c{recorder{"a", &log}, recorder{"b", &log, true}, recorder{"c", &log},
                         handler_fn{&log}};
@@ -223,7 +223,7 @@ TEST_CASE("a suspended middleware may answer instead of going on") {
     CHECK(log == trace{"a.request", "gate.request", "gate.resume", "gate.response", "a.response"});
 }
 
-TEST_CASE("an asynchronous handler completes from a timer; resumption from another thread works") {
+TEST_CASE("an asynchronous handler resumes the chain from another thread") {
     trace log;
     std::thread worker;
     auto async_handler = [&worker](http::exchange& ex) {

@@ -39,7 +39,7 @@ TEST_CASE("log_writer flushes a batch that is old enough") {
     CHECK(sink.writes() == 2);
 }
 
-TEST_CASE("log_writer: flush() writes now; lines from many threads arrive whole") {
+TEST_CASE("log_writer: flush() writes now, and lines from many threads arrive whole") {
     http::memory_sink sink;
     {
         http::log_writer w(sink, {.flush_bytes = 4096, .flush_interval = 5ms});

@@ -117,7 +117,7 @@ TEST_CASE("Content-Length with Transfer-Encoding is a 400, in either order") {
     CHECK(probe.handled == 0);
 }
 
-TEST_CASE("two different Content-Lengths are a 400; two equal ones are one") {
+TEST_CASE("two different Content-Lengths are a 400, two equal ones are one") {
     app_probe probe;
     auto server = make_server(probe);
     expect_refused(server.port(),

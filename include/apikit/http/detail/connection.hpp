@@ -528,8 +528,8 @@ private:
             return;
         if (ec)
             return close_now();
-        // now_ stays the time of the last read: deadlines set from here on
-        // (idle, header) start at most one write earlier than they could.
+        // The idle timeout runs from the end of the response.
+        now_ = std::chrono::steady_clock::now();
         if (busy_) {
             phase_ = phase::handler;
             deadline = steady_time::max();
