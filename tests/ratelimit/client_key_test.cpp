@@ -38,7 +38,7 @@ TEST_CASE("client_ip: behind trusted proxies, the first untrusted hop from the r
     CHECK(ip("[fd00::1]:8080", "203.0.113.9") == "203.0.113.9");
 }
 
-TEST_CASE("client_ip: all hops trusted is the leftmost; no header is the proxy itself") {
+TEST_CASE("client_ip: all hops trusted is the leftmost, no header is the proxy itself") {
     CHECK(ip("10.0.0.2", "10.5.5.5, 10.1.2.3") == "10.5.5.5");
     CHECK(ip("10.0.0.2", "") == "10.0.0.2");
     CHECK(ip("10.0.0.2", " , ") == "10.0.0.2");
