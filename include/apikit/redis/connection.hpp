@@ -11,9 +11,11 @@
 //
 // Pipelining. Any number of commands (up to options.max_pending) may be in
 // flight on one connection. Each is appended to an output buffer as it
-// comes; one write carries everything appended since the last one began, so
-// a burst of commands costs one system call, not one each. Redis answers in
-// order, so replies are matched to commands by position.
+// comes; one write carries everything appended since the last one, so a
+// burst of commands costs one system call, not one each. Commands issued by
+// handlers as replies are handed out leave in groups of 16, so Redis works
+// on them while the rest are handed out. Redis answers in order, so replies
+// are matched to commands by position.
 //
 // Timeouts. Every command has a deadline (options.command_timeout, or its
 // own). A command whose reply has not come by then fails with
@@ -32,8 +34,8 @@
 //
 // Threads. The connection lives on a strand of the executor it is given:
 // every member function may be called from any thread at any time (they post
-// to the strand), except that the destructor must not run concurrently with
-// other calls on the same object. Completion handlers run on their
+// to the strand, or called on it, queue at once), except that the destructor
+// must not run concurrently with other calls on the same object. Completion handlers run on their
 // associated executor — by default the connection's strand, and then they
 // run directly when the reply is read, with no extra post. Destroying the
 // connection closes it: operations in flight complete with
