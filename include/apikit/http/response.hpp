@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
@@ -194,7 +195,11 @@ public:
     }
 
     /// A body of JSON already serialized, e.g. a constant such as `{"status":"ok"}`.
-    void json_text(std::string_view serialized) { text(serialized, "application/json"); }
+    void json_text(std::string_view serialized) {
+        error_.reset();
+        content_type_.assign("application/json");
+        body_.assign(serialized);
+    }
 
     /// A body serialized from `v`, written straight into the reused body buffer.
     void json(boost::json::value const& v) {
@@ -291,11 +296,17 @@ private:
     }
 
     void append_field(std::string_view name, std::string_view value) {
-        using namespace std::string_view_literals;
-        fields_.append(name);
-        fields_.append(": "sv);
-        fields_.append(value);
-        fields_.append("\r\n"sv);
+        auto const at = fields_.size();
+        fields_.resize(at + name.size() + value.size() + 4);
+        char* o = fields_.data() + at;
+        std::memcpy(o, name.data(), name.size());
+        o += name.size();
+        *o++ = ':';
+        *o++ = ' ';
+        std::memcpy(o, value.data(), value.size());
+        o += value.size();
+        *o++ = '\r';
+        *o = '\n';
     }
 
     unsigned status_ = 200;

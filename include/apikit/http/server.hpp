@@ -86,25 +86,15 @@ public:
         auto const address = boost::asio::ip::make_address(opts_.address, ec);
         if (ec)
             return ec;
-        auto& ioc = workers_.front()->context();
-        acceptor_.emplace(ioc.get_executor());
-        tcp::endpoint const ep(address, opts_.port);
-        acceptor_->open(ep.protocol(), ec);
-        if (!ec)
-            acceptor_->set_option(boost::asio::socket_base::reuse_address(true), ec);
-        if (!ec)
-            acceptor_->bind(ep, ec);
-        if (!ec)
-            acceptor_->listen(opts_.backlog, ec);
-        if (!ec)
-            endpoint_ = acceptor_->local_endpoint(ec);
-        if (ec) {
-            acceptor_.reset();
-            return ec;
-        }
-        accept_retry_.emplace(ioc.get_executor());
+        // One listening socket, on the first worker; it deals connections
+        // out to the workers in turn.
+        auto bound = workers_.front()->listen(tcp::endpoint(address, opts_.port), opts_.backlog);
+        if (!bound)
+            return bound.error();
+        tcp::endpoint const ep = *bound;
+        endpoint_ = ep;
         if (opts_.handle_signals) {
-            signals_.emplace(ioc.get_executor(), SIGINT, SIGTERM);
+            signals_.emplace(workers_.front()->context().get_executor(), SIGINT, SIGTERM);
             signals_->async_wait([this](boost::system::error_code e, int) {
                 if (!e)
                     stop();
@@ -122,15 +112,16 @@ public:
         std::lock_guard lock(stop_mutex_);
         if (!started_ || stopping_.exchange(true))
             return;
-        boost::asio::post(workers_.front()->context(), [this] {
-            boost::system::error_code ec;
-            acceptor_->close(ec);
-            accept_retry_->cancel();
-            if (signals_)
-                signals_->cancel();
-        });
+        if (signals_)
+            boost::asio::post(workers_.front()->context(), [this] {
+                boost::system::error_code ec;
+                signals_->cancel(ec);
+            });
         for (auto& w : workers_)
-            boost::asio::post(w->context(), [&w = *w] { w.begin_shutdown(); });
+            boost::asio::post(w->context(), [&w = *w] {
+                w.close_acceptor();
+                w.begin_shutdown();
+            });
     }
 
     /// Blocks until every worker has finished: after stop() (or a signal),
@@ -161,27 +152,42 @@ private:
     using tcp = boost::asio::ip::tcp;
     using connection_type = detail::connection<chain_type, Format>;
 
+    // Runs on the first worker's thread. A socket is registered with the
+    // reactor of the thread that accepted it, and a reactor of this server
+    // is only ever touched by its own thread; so a connection for another
+    // worker leaves this reactor as a bare descriptor and is registered
+    // again, by its worker, on its worker's thread.
     void accept() {
-        auto& w = *workers_[next_worker_];
-        next_worker_ = (next_worker_ + 1) % workers_.size();
-        // The socket is created on its worker's io_context; the connection
-        // is built on the worker's thread, which alone touches its list.
-        acceptor_->async_accept(
-            w.context(), [this, &w](boost::system::error_code ec, detail::socket_type socket) {
-                if (ec == boost::asio::error::operation_aborted || !acceptor_->is_open())
+        auto& first = *workers_.front();
+        first.acceptor().async_accept(
+            [this, &first](boost::system::error_code ec, detail::socket_type socket) {
+                if (ec == boost::asio::error::operation_aborted || !first.acceptor().is_open())
                     return;
                 if (ec) {
                     // Out of descriptors or memory: back off rather than spin.
-                    accept_retry_->expires_after(std::chrono::milliseconds(50));
-                    accept_retry_->async_wait([this](boost::system::error_code e) {
-                        if (!e && acceptor_->is_open())
-                            accept();
-                    });
+                    first.retry_accept_after(std::chrono::milliseconds(50), [this] { accept(); });
                     return;
                 }
-                boost::asio::post(w.context(), [this, &w, s = std::move(socket)]() mutable {
-                    std::make_shared<connection_type>(w, chain_, std::move(s))->start();
-                });
+                auto& w = *workers_[next_worker_];
+                next_worker_ = (next_worker_ + 1) % workers_.size();
+                if (&w == &first) {
+                    std::make_shared<connection_type>(w, chain_, std::move(socket))->start();
+                } else {
+                    boost::system::error_code e;
+                    auto const protocol = socket.local_endpoint(e).protocol();
+                    detail::unique_fd fd(socket.release(e));
+                    if (!e)
+                        boost::asio::post(
+                            w.context(), [this, &w, protocol, fd = std::move(fd)]() mutable {
+                                detail::socket_type s(w.context());
+                                boost::system::error_code ae;
+                                s.assign(protocol, fd.get(), ae);
+                                if (ae)
+                                    return; // fd closes with its holder
+                                fd.release();
+                                std::make_shared<connection_type>(w, chain_, std::move(s))->start();
+                            });
+                }
                 accept();
             });
     }
@@ -190,8 +196,6 @@ private:
     chain_type chain_;
     // Destroyed before the chain, which their connections refer to.
     std::vector<std::unique_ptr<detail::worker>> workers_;
-    std::optional<detail::acceptor_type> acceptor_;
-    std::optional<detail::timer_type> accept_retry_;
     std::optional<boost::asio::basic_signal_set<detail::executor_type>> signals_;
     std::vector<std::thread> threads_;
     tcp::endpoint endpoint_;

@@ -1,9 +1,9 @@
 #ifndef APIKIT_HTTP_DETAIL_WORKER_HPP
 #define APIKIT_HTTP_DETAIL_WORKER_HPP
 
-// One worker thread of the server: its own io_context (created with a
-// concurrency hint of 1, so Asio takes no locks), the connections it owns,
-// and a periodic sweep that enforces their deadlines. A connection never
+// One worker thread of the server: its own io_context, the connections it
+// owns, and a periodic sweep that enforces their deadlines; the first worker
+// also holds the listening socket. A connection never
 // leaves its worker, so nothing here needs a lock or a strand, and a
 // deadline is a time stored in the connection rather than a timer re-armed
 // for every request.
@@ -16,11 +16,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/system/result.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <utility>
+
+#include <unistd.h>
 
 namespace apikit::http::detail {
 
@@ -33,6 +38,23 @@ using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, execu
 using acceptor_type = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, executor_type>;
 using timer_type = boost::asio::basic_waitable_timer<
     std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, executor_type>;
+
+/// Owns a descriptor between two owners: closed unless released.
+class unique_fd {
+public:
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&&) = delete;
+    ~unique_fd() {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    int get() const noexcept { return fd_; }
+    int release() noexcept { return std::exchange(fd_, -1); }
+
+private:
+    int fd_;
+};
 
 /// What a worker knows of a connection: a node of its list, a deadline, and
 /// what to do when the deadline passes or the server stops.
@@ -62,6 +84,7 @@ public:
         , guard_(std::in_place, ioc_.get_executor())
         , sweep_timer_(ioc_.get_executor())
         , grace_timer_(ioc_.get_executor())
+        , accept_retry_(ioc_.get_executor())
         , sweep_interval_(sweep_interval_for(opts)) {}
 
     worker(worker const&) = delete;
@@ -129,6 +152,49 @@ public:
 
     void run() { ioc_.run(); }
 
+    /// Opens the server's listening socket on `ep`, on this worker; the
+    /// endpoint bound (with the port the kernel chose, for port 0) or the
+    /// error. Before the worker's thread starts.
+    boost::system::result<boost::asio::ip::tcp::endpoint> listen(boost::asio::ip::tcp::endpoint ep,
+                                                                 int backlog) {
+        boost::system::error_code ec;
+        acceptor_.emplace(ioc_.get_executor());
+        acceptor_->open(ep.protocol(), ec);
+        if (!ec)
+            acceptor_->set_option(boost::asio::socket_base::reuse_address(true), ec);
+        if (!ec)
+            acceptor_->bind(ep, ec);
+        if (!ec)
+            acceptor_->listen(backlog, ec);
+        if (!ec)
+            ep = acceptor_->local_endpoint(ec);
+        if (ec) {
+            acceptor_.reset();
+            return ec;
+        }
+        return ep;
+    }
+
+    acceptor_type& acceptor() noexcept { return *acceptor_; }
+    bool listening() const noexcept { return acceptor_.has_value(); }
+
+    /// Stops accepting; on the worker's thread once it runs.
+    void close_acceptor() noexcept {
+        boost::system::error_code ec;
+        if (acceptor_)
+            acceptor_->close(ec);
+        accept_retry_.cancel();
+    }
+
+    template <class F>
+    void retry_accept_after(std::chrono::milliseconds delay, F f) {
+        accept_retry_.expires_after(delay);
+        accept_retry_.async_wait([f = std::move(f)](boost::system::error_code ec) {
+            if (!ec)
+                f();
+        });
+    }
+
 private:
     // Deadlines are checked every sweep: a quarter of the shortest timeout,
     // between 5 ms and 250 ms, so a timeout fires at most 25% late.
@@ -173,14 +239,18 @@ private:
     std::size_t count_ = 0;
     bool stopping_ = false;
     bool destroying_ = false;
-    // One thread runs this context, and every socket's I/O happens on it, so
-    // the reactor's per-socket locking can go; posting from other threads
-    // (a shutdown, a new connection, a continuation) stays safe.
+    // One thread runs this context, and every socket of it is registered and
+    // used on that thread (the listening one before the thread starts; a
+    // connection accepted by another worker is handed over as a bare
+    // descriptor), so the reactor's per-socket locking can go; posting from
+    // other threads (a shutdown, a connection, a continuation) stays safe.
     boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     // Until shutdown, a worker runs even with no connection to serve.
     std::optional<boost::asio::executor_work_guard<executor_type>> guard_;
     timer_type sweep_timer_;
     timer_type grace_timer_;
+    timer_type accept_retry_;
+    std::optional<acceptor_type> acceptor_;
     std::chrono::milliseconds sweep_interval_;
 };
 
