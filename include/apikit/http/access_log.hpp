@@ -24,6 +24,7 @@
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/log_writer.hpp>
 #include <apikit/http/middleware.hpp>
+#include <apikit/http/request_id.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -73,9 +74,9 @@ public:
         append_rfc3339_ms(out, now);
         out.append(status >= 500 ? R"(","level":"error")"sv : R"(","level":"info")"sv);
         out.append(R"(,"message":"request","context":{"request_id":)"sv);
-        append_json_string(out, req.request_id());
+        append_plain_string(out, req.request_id());
         out.append(R"(,"method":)"sv);
-        append_json_string(out, req.method_string());
+        append_plain_string(out, req.method_string());
         out.append(R"(,"path":)"sv);
         append_json_string(out, req.path());
         out.append(R"(,"status":)"sv);
@@ -97,6 +98,19 @@ public:
     }
 
 private:
+    // A request id (1–128 of `A–Z a–z 0–9 - _ . :`, whoever made it) and a
+    // method (an HTTP token) never need escaping, but a layer may have set
+    // the id by hand: it is checked, and escaped when it must be.
+    static void append_plain_string(std::string& out, std::string_view s) {
+        if (!is_valid_request_id(s) && !s.empty()) {
+            append_json_string(out, s);
+            return;
+        }
+        out.push_back('"');
+        out.append(s);
+        out.push_back('"');
+    }
+
     static void append_number(std::string& out, unsigned long long v) {
         char buf[24];
         auto const r = std::to_chars(buf, buf + sizeof buf, v);
