@@ -392,11 +392,11 @@ private:
         std::string_view const connection = close          ? "Connection: close\r\n"sv
                                             : version < 11 ? "Connection: keep-alive\r\n"sv
                                                            : ""sv;
-        // Sized once, then written through a pointer: a response is a dozen
-        // pieces, and a dozen appends cost more than the copying. 104 bytes
-        // hold the fixed text, the status and the length (79 at most).
+        // The head is sized once and written through a pointer: it is a
+        // dozen pieces, and a dozen appends cost more than the copying. 104
+        // bytes hold its fixed text, the status and the length (79 at most).
         std::size_t const most = 104 + reason.size() + type.size() + imf_fixdate_size +
-                                 fields.size() + connection.size() + body.size();
+                                 fields.size() + connection.size();
         auto const start = out_.size();
         out_.resize(start + most);
         char* o = out_.data() + start;
@@ -423,9 +423,11 @@ private:
         put(fields);
         put(connection);
         put("\r\n"sv);
-        if (!head && !bodiless)
-            put(body);
         out_.resize(static_cast<std::size_t>(o - out_.data()));
+        // The body is appended, not written into the resized space: resize
+        // would first zero what the copy then overwrites.
+        if (!head && !bodiless)
+            out_.append(body);
     }
 
     void start_read() {
