@@ -140,6 +140,22 @@ TEST_CASE("a connection idle long enough to give back its buffers serves on") {
           "5000");
 }
 
+TEST_CASE("a connection that waits before its first request gives back its buffers and serves") {
+    app_probe probe;
+    auto o = test_options();
+    o.header_timeout = 2s;
+    o.body_timeout = 300ms; // sweeps every 75 ms
+    auto server = make_server(probe, o);
+    client early(server.port()); // connects, says nothing yet
+    // Wait, on real I/O, for a stalled body to time out: meanwhile the
+    // silent connection is trimmed and parked.
+    client stalled(server.port());
+    stalled.send_raw("POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
+    CHECK(stalled.read().result_int() == 408);
+    CHECK(early.get("/echo?n=late").body() == "late");
+    CHECK(early.get("/echo?n=again").body() == "again");
+}
+
 TEST_CASE("a client that stops reading is cut off after the write timeout") {
     app_probe probe;
     auto o = test_options();

@@ -61,7 +61,7 @@ namespace apikit::http::detail {
 struct connection_tuning {
     static constexpr std::size_t min_read = 1024;           // smallest read
     static constexpr std::size_t max_read = 64 * 1024;      // largest read
-    static constexpr std::size_t arena_block = 4096;        // header fields of a request
+    static constexpr std::size_t arena_block = 2048;        // header fields of a request
     static constexpr std::size_t flush_bytes = 64 * 1024;   // write out a batch this big
     static constexpr std::size_t keep_capacity = 64 * 1024; // give back bigger buffers
     static constexpr std::size_t max_linger_bytes = 1024 * 1024;
@@ -110,6 +110,7 @@ public:
         socket_.set_option(tcp::no_delay(true), ec);
         now_ = std::chrono::steady_clock::now();
         phase_ = phase::first;
+        idle_since_ = now_;
         header_deadline_ = now_ + opts_.header_timeout;
         if (w_.stopping())
             return close_now();
@@ -155,11 +156,13 @@ public:
 
     void on_force_close() override { close_now(); }
 
-    // A connection idle for a whole sweep interval gives back its buffers,
+    // A connection idle for a whole sweep interval (between requests, or
+    // before its first) gives back its buffers,
     // the read buffer included: its pending read is swapped for a wait for
     // readability, which needs none. What it keeps is the object itself.
     void on_idle_trim(steady_time now) override {
-        if (phase_ != phase::idle || trimmed_ || now - idle_since_ < w_.sweep_interval())
+        bool const waiting = phase_ == phase::idle || phase_ == phase::first;
+        if (!waiting || trimmed_ || now - idle_since_ < w_.sweep_interval())
             return;
         trimmed_ = true;
         if (parser_)
