@@ -5,6 +5,7 @@
 #include "test_app.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <string>
 #include <vector>
@@ -66,6 +67,37 @@ TEST_CASE("pipelined requests through an asynchronous handler keep their order")
     CHECK(c.read().body() == "2");
     CHECK(c.read().body() == R"({"slow":true})");
     CHECK(c.read().body() == "4");
+}
+
+namespace {
+
+// Resumes each request from a timer whose delay shrinks with every request:
+// later requests would overtake earlier ones if the connection let them.
+struct staggered_gate {
+    std::shared_ptr<std::atomic<int>> seen = std::make_shared<std::atomic<int>>(0);
+
+    http::flow on_request(http::exchange& ex) const {
+        auto k = ex.suspend();
+        auto const delay = std::chrono::milliseconds(std::max(0, 60 - 15 * (*seen)++));
+        auto t = std::make_shared<asio::steady_timer>(ex.executor(), delay);
+        t->async_wait([t, k = std::move(k)](boost::system::error_code) mutable { k(); });
+        return http::flow::pending;
+    }
+};
+
+} // namespace
+
+TEST_CASE("pipelined requests through an asynchronous middleware keep their order") {
+    app_probe probe;
+    running_server server(test_options(),
+                          http::chain{http::request_id{}, staggered_gate{}, make_test_app(probe)});
+    client c(server.port());
+    std::string burst;
+    for (int i = 1; i <= 5; ++i)
+        burst += "GET /echo?n=" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    c.send_raw(burst);
+    for (int i = 1; i <= 5; ++i)
+        CHECK(c.read().body() == std::to_string(i));
 }
 
 TEST_CASE("routing: path parameters, 404, 405 with Allow, OPTIONS, HEAD") {
