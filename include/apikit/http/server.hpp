@@ -202,7 +202,7 @@ private:
     std::size_t next_worker_ = 0;
     std::mutex stop_mutex_;
     std::atomic<bool> stopping_{false};
-    bool started_ = false;
+    std::atomic<bool> started_{false};
 };
 
 } // namespace apikit::http

@@ -156,10 +156,10 @@ public:
 
     void on_force_close() override { close_now(); }
 
-    // A connection idle for a whole sweep interval (between requests, or
-    // before its first) gives back its buffers,
-    // the read buffer included: its pending read is swapped for a wait for
-    // readability, which needs none. What it keeps is the object itself.
+    // A connection waiting for a whole sweep interval (between requests, or
+    // before its first) gives back its buffers, the read buffer included:
+    // its pending read is swapped for a wait for readability, which needs
+    // none. What it keeps is the object itself.
     void on_idle_trim(steady_time now) override {
         bool const waiting = phase_ == phase::idle || phase_ == phase::first;
         if (!waiting || trimmed_ || now - idle_since_ < w_.sweep_interval())
