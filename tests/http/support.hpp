@@ -179,7 +179,7 @@ public:
 
     /// Parses `raw` (a whole request) and binds the exchange to it; a
     /// target that is no URI reference is bound partially, unless `strict`.
-    void load(std::string_view raw, bool strict = true) {
+    void load(std::string_view raw, bool strict = true, tcp::endpoint remote = {}) {
         ex_.request().clear();
         parser_.emplace(std::piecewise_construct, std::make_tuple(),
                         std::make_tuple(http::detail::arena_allocator<char>(arena_)));
@@ -188,7 +188,7 @@ public:
         parser_->put(asio::buffer(raw.data(), raw.size()), ec);
         REQUIRE_MESSAGE(!ec, ec.message());
         REQUIRE(parser_->is_done());
-        ex_.reset(std::chrono::steady_clock::now(), {});
+        ex_.reset(std::chrono::steady_clock::now(), remote);
         bool const bound = ex_.request().bind(parser_->get());
         REQUIRE((bound || !strict));
     }

@@ -212,11 +212,12 @@ inline std::string format_client_ip(ip_address a, client_ip_options const& o = {
 /// `peer` is not an address.
 inline result<std::string> client_ip(std::string_view peer, std::string_view x_forwarded_for,
                                      trusted_proxies const& trusted,
-                                     client_ip_options const& o = {}) {
-    auto const p = parse_ip(detail::trim(peer));
-    if (!p)
-        return p.error();
-    ip_address client = *p;
+                                     client_ip_options const& o = {});
+
+/// The same from a peer address already parsed, as a server holds it.
+inline std::string client_ip(ip_address peer, std::string_view x_forwarded_for,
+                             trusted_proxies const& trusted, client_ip_options const& o = {}) {
+    ip_address client = peer;
     if (!trusted.contains(client))
         return format_client_ip(client, o);
     auto rest = x_forwarded_for;
@@ -235,6 +236,14 @@ inline result<std::string> client_ip(std::string_view peer, std::string_view x_f
             break;
     }
     return format_client_ip(client, o);
+}
+
+inline result<std::string> client_ip(std::string_view peer, std::string_view x_forwarded_for,
+                                     trusted_proxies const& trusted, client_ip_options const& o) {
+    auto const p = parse_ip(detail::trim(peer));
+    if (!p)
+        return p.error();
+    return client_ip(*p, x_forwarded_for, trusted, o);
 }
 
 /// The limiter key of a request: "user:<id>" when it is authenticated, else

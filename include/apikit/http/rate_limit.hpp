@@ -1,0 +1,270 @@
+#ifndef APIKIT_HTTP_RATE_LIMIT_HPP
+#define APIKIT_HTTP_RATE_LIMIT_HPP
+
+// The rate-limit middleware: a `ratelimit::limiter` in front of the routes.
+//
+//     ratelimit::limiter<> limiter{ratelimit::policy{
+//         ratelimit::limit{"default", 100, ratelimit::per_second(10)}}};
+//     http::chain chain{http::request_id{}, http::rate_limit{limiter}, app};
+//
+// For each request a classifier says whether it is limited, under which key
+// and at what cost (by default: every request, keyed by the client address,
+// cost 1). An allowed request goes on with the limiter's headers on its
+// response (`X-RateLimit-*`, `RateLimit-Policy`, `RateLimit`); a denied one
+// is answered at once: 429, an error envelope with code `rate_limited`, the
+// same headers and `Retry-After`. A request that costs more than its limit
+// could ever grant is a 422 `cost_exceeds_capacity`.
+//
+// Time. The decision is taken at the instant the request's header was
+// complete (`exchange::start_time`) when the limiter runs on the server's
+// steady clock, so the middleware reads no clock for it; a limiter on another
+// clock (the system clock, shared by processes that share a Redis store) has
+// its clock read once. `X-RateLimit-Reset` needs the wall clock: one more read.
+//
+// Stores. With a store that answers synchronously (`memory_store`) the
+// decision is made in `on_request`. With one that answers after a round trip
+// (`redis_store`) the exchange is suspended and resumed on the connection's
+// executor when the answer comes. When that store cannot answer, it follows
+// its outage policy: failing open, it reports an allowed decision with no
+// limits — the request goes on, without rate-limit headers, since nothing is
+// known; failing closed, it reports an error, answered as 503
+// `service_unavailable` with `Retry-After: 1`.
+
+#include <apikit/core/error.hpp>
+#include <apikit/http/exchange.hpp>
+#include <apikit/http/middleware.hpp>
+#include <apikit/ratelimit/client_key.hpp>
+#include <apikit/ratelimit/headers.hpp>
+#include <apikit/ratelimit/limit.hpp>
+#include <apikit/ratelimit/store.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace apikit::http {
+
+/// Says whether a request is limited: `c(ex, key)` returns the request's cost
+/// and has appended its key to `key` (empty on entry), or returns
+/// std::nullopt when the request is not limited at all.
+template <class C>
+concept request_classifier = requires(C const& c, exchange const& ex, std::string& key) {
+    { c(ex, key) } -> std::same_as<std::optional<std::uint64_t>>;
+};
+
+/// The default classifier: every request, cost 1, keyed `ip:<address>` by
+/// the client address (`ratelimit::client_ip`: the TCP peer, or behind
+/// proxies given as trusted the first untrusted hop of X-Forwarded-For).
+///
+/// Authenticated requests should be keyed by their user instead
+/// (`ratelimit::rate_limit_key(user_id, address)`): write a classifier that
+/// reads the user your authentication middleware found and falls back to
+/// this one.
+class by_client_address {
+public:
+    by_client_address() = default;
+    explicit by_client_address(ratelimit::trusted_proxies proxies,
+                               ratelimit::client_ip_options o = {})
+        : proxies_(std::move(proxies))
+        , options_(o) {}
+
+    std::optional<std::uint64_t> operator()(exchange const& ex, std::string& key) const {
+        key.append("ip:");
+        append_address(ex, key);
+        return 1;
+    }
+
+    /// Appends the client address of `ex` to `out`.
+    void append_address(exchange const& ex, std::string& out) const {
+        auto const peer = ex.remote_endpoint().address();
+        // The common case — an IPv4 peer that is no proxy — written straight
+        // into the key, without the general path's parse and allocations.
+        if (peer.is_v4() && proxies_.empty()) {
+            auto const b = peer.to_v4().to_bytes();
+            char buf[16];
+            char* p = buf;
+            for (std::size_t i = 0; i < 4; ++i) {
+                if (i > 0)
+                    *p++ = '.';
+                p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+            }
+            out.append(buf, p);
+            return;
+        }
+        ratelimit::ip_address a;
+        if (peer.is_v4()) {
+            auto const b = peer.to_v4().to_bytes();
+            a.bytes[10] = a.bytes[11] = 0xff;
+            std::copy(b.begin(), b.end(), a.bytes.begin() + 12);
+        } else {
+            a.bytes = peer.to_v6().to_bytes();
+        }
+        std::string joined;
+        std::string_view forwarded;
+        if (!proxies_.empty() && proxies_.contains(a)) {
+            // Every X-Forwarded-For field, joined as one list (RFC 9110 §5.3).
+            auto const& msg = ex.request().message();
+            auto const range = msg.equal_range("X-Forwarded-For");
+            for (auto it = range.first; it != range.second; ++it) {
+                if (!joined.empty())
+                    joined.push_back(',');
+                joined.append(it->value());
+            }
+            forwarded = joined;
+        }
+        out.append(ratelimit::client_ip(a, forwarded, proxies_, options_));
+    }
+
+private:
+    ratelimit::trusted_proxies proxies_;
+    ratelimit::client_ip_options options_;
+};
+
+static_assert(request_classifier<by_client_address>,
+              "apikit::http::by_client_address must model apikit::http::request_classifier");
+
+/// Limits the requests whose path is `prefix` or lies under it (`/users`
+/// covers `/users` and `/users/42/orders`, not `/usersettings`), classified
+/// by `Inner` within it.
+template <request_classifier Inner = by_client_address>
+class under_path {
+public:
+    explicit under_path(std::string prefix, Inner inner = Inner{})
+        : prefix_(std::move(prefix))
+        , inner_(std::move(inner)) {}
+
+    std::optional<std::uint64_t> operator()(exchange const& ex, std::string& key) const {
+        std::string_view const path = ex.request().path();
+        if (!path.starts_with(prefix_) || (path.size() > prefix_.size() &&
+                                           path[prefix_.size()] != '/' && !prefix_.ends_with('/')))
+            return std::nullopt;
+        return inner_(ex, key);
+    }
+
+private:
+    std::string prefix_;
+    Inner inner_;
+};
+
+struct rate_limit_options {
+    /// Which header fields a limited response carries.
+    ratelimit::header_options headers{};
+};
+
+/// The middleware: `Limiter` is a `ratelimit::limiter<Store, Clock, Quota>`
+/// (anything with its `async_acquire`, and its `try_acquire` when the store
+/// is synchronous). The limiter is held by reference and must outlive the
+/// server.
+template <class Limiter, request_classifier Classifier = by_client_address>
+class rate_limit {
+    using clock_type = typename Limiter::clock_type;
+    using time_point = typename Limiter::time_point;
+    static constexpr bool synchronous = ratelimit::sync_store<typename Limiter::store_type>;
+    // A limiter on the server's own clock decides at the request's start
+    // time. Only that very clock: a manual clock has the same time_point type
+    // but not the same time.
+    static constexpr bool on_server_clock = std::is_same_v<clock_type, std::chrono::steady_clock> &&
+                                            std::is_same_v<time_point, exchange::time_point>;
+
+public:
+    explicit rate_limit(Limiter& limiter, Classifier classify = Classifier{},
+                        rate_limit_options o = {})
+        : limiter_(&limiter)
+        , classify_(std::move(classify))
+        , options_(o) {}
+
+    flow on_request(exchange& ex) const {
+        // The key is built in a buffer that keeps its capacity: one per
+        // thread, since this hook runs on every worker at once and the store
+        // copies the key before it returns.
+        thread_local std::string key;
+        key.clear();
+        auto const cost = classify_(ex, key);
+        if (!cost)
+            return flow::next;
+        auto const now = decision_time(ex);
+        if constexpr (synchronous) {
+            auto const d = limiter_->try_acquire(key, *cost, now);
+            return d ? apply(ex, *d, now) : refuse(ex, d.error());
+        } else {
+            auto resume = ex.suspend();
+            limiter_->async_acquire(key, *cost, now,
+                                    boost::asio::bind_executor(
+                                        ex.executor(), [this, &ex, now, resume = std::move(resume)](
+                                                           boost::system::error_code ec,
+                                                           ratelimit::policy_decision d) mutable {
+                                            resume(ec ? refuse(ex, ec) : apply(ex, d, now));
+                                        }));
+            return flow::pending;
+        }
+    }
+
+    Limiter& limiter() const noexcept { return *limiter_; }
+
+private:
+    time_point decision_time(exchange const& ex) const {
+        if constexpr (on_server_clock)
+            return ex.start_time();
+        else
+            return limiter_->clock().now();
+    }
+
+    static std::chrono::system_clock::time_point wall_time(time_point now) {
+        if constexpr (std::is_same_v<time_point, std::chrono::system_clock::time_point>)
+            return now;
+        else
+            return std::chrono::system_clock::now();
+    }
+
+    flow apply(exchange& ex, ratelimit::policy_decision const& d, time_point now) const {
+        // Failing open, a store that could not decide grants with no limits
+        // to report: the request goes on, and no header claims to know more.
+        if (d.limits().empty())
+            return flow::next;
+        auto& res = ex.response();
+        ratelimit::write_headers(
+            d, wall_time(now),
+            [&res](std::string_view name, std::string_view value) { res.insert(name, value); },
+            options_.headers);
+        if (d.allowed)
+            return flow::next;
+        auto const wait = ratelimit::retry_after_seconds(d);
+        res.error(errc::rate_limited, fmt::format("Too many requests: retry in {} second{}", wait,
+                                                  wait == 1 ? "" : "s"));
+        return flow::respond;
+    }
+
+    static flow refuse(exchange& ex, boost::system::error_code ec) {
+        auto& res = ex.response();
+        if (ec == errc::cost_exceeds_capacity) {
+            res.error(errc::cost_exceeds_capacity,
+                      "This request costs more than the rate limit can ever grant");
+            return flow::respond;
+        }
+        // The store failed and its policy is to fail closed (or the server is
+        // closing it): the client may try again shortly.
+        ex.log_detail(fmt::format("rate limit store: {}", ec.message()));
+        res.set("Retry-After", "1");
+        res.error(errc::service_unavailable, "Rate limiting is unavailable; retry shortly");
+        return flow::respond;
+    }
+
+    Limiter* limiter_;
+    Classifier classify_;
+    rate_limit_options options_;
+};
+
+} // namespace apikit::http
+
+#endif
