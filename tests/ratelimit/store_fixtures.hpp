@@ -1,16 +1,35 @@
 // One fixture per store type for the conformance suite. A fixture owns a
 // store and decides through the store's completion-handler form — the one
-// every store has — turning the answer back into a result. The Redis store
-// joins by adding its fixture here and its type to APIKIT_RATELIMIT_STORES.
+// every store has — turning the answer back into a result. A store that
+// answers later (Redis) has a fixture with `run_until(done)`, which drives
+// its io_context until the handler ran.
+//
+// The Redis store is in the suite when the build has apikit::redis
+// (rl_test_backends.hpp, written by CMake, says so): it talks to the ctest
+// fixture's redis-server, with client time (the tests' clock drives it) and
+// a key prefix of its own per fixture, so that no two tests see each
+// other's keys.
 #ifndef APIKIT_TESTS_RATELIMIT_STORE_FIXTURES_HPP
 #define APIKIT_TESTS_RATELIMIT_STORE_FIXTURES_HPP
 
 #include <apikit/ratelimit/memory_store.hpp>
 #include <apikit/ratelimit/store.hpp>
 
+#include "rl_test_backends.hpp"
+
+#if APIKIT_TEST_WITH_REDIS
+#include <apikit/core/random.hpp>
+#include <apikit/ratelimit/redis_store.hpp>
+
+#include "redis/support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#endif
+
 #include <doctest/doctest.h>
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace rl_test {
@@ -22,6 +41,29 @@ template <>
 struct store_fixture<apikit::ratelimit::memory_store> {
     apikit::ratelimit::memory_store store{{.max_keys = 4096, .shards = 4}};
 };
+
+#if APIKIT_TEST_WITH_REDIS
+/// A key prefix no other fixture (or test process) uses.
+inline std::string unique_prefix() {
+    return apikit::random_id("apikit-test-");
+}
+
+template <>
+struct store_fixture<apikit::ratelimit::redis_store> {
+    boost::asio::io_context io;
+    apikit::redis::connection conn{io.get_executor(),
+                                   redis_test::options_for(redis_test::shared_port())};
+    apikit::ratelimit::redis_store store{
+        conn, {.time = apikit::ratelimit::time_source::client, .key_prefix = unique_prefix()}};
+
+    store_fixture() { REQUIRE_FALSE(redis_test::connect(io, conn)); }
+
+    template <class Pred>
+    void run_until(Pred done) {
+        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no decision in 20 s");
+    }
+};
+#endif
 
 template <class Store>
 apikit::result<apikit::ratelimit::policy_decision>
@@ -39,6 +81,10 @@ acquire(store_fixture<Store>& f, std::string_view key, apikit::ratelimit::policy
                               else
                                   out.emplace(d);
                           });
+    if constexpr (requires { f.run_until([] { return true; }); }) {
+        REQUIRE(calls == 0); // never inside the call
+        f.run_until([&] { return calls > 0; });
+    }
     REQUIRE(calls == 1); // exactly once
     return *out;
 }
@@ -47,6 +93,11 @@ acquire(store_fixture<Store>& f, std::string_view key, apikit::ratelimit::policy
 
 TYPE_TO_STRING(apikit::ratelimit::memory_store);
 
+#if APIKIT_TEST_WITH_REDIS
+TYPE_TO_STRING(apikit::ratelimit::redis_store);
+#define APIKIT_RATELIMIT_STORES apikit::ratelimit::memory_store, apikit::ratelimit::redis_store
+#else
 #define APIKIT_RATELIMIT_STORES apikit::ratelimit::memory_store
+#endif
 
 #endif
