@@ -120,8 +120,11 @@ start_sample() {
     sample_port=$(client free-port)
     local extra=()
     read -r -a extra <<<"${APIKIT_BENCH_SERVER_ARGS:-}"
+    # The rate limiter stays on, doing its whole work for every /users
+    # request, with a bucket no benchmark drains (the server's own default,
+    # 100 per client, would answer 429s after a tenth of a second).
     start_server apikit-server "$sample_port" "$@" "$server_bin" --address 127.0.0.1 \
-        --port "$sample_port" --threads 1 "${extra[@]}"
+        --port "$sample_port" --threads 1 --rate-limit 1000000000:1000000000 "${extra[@]}"
     sample_pid=$started_pid
     client request --port "$sample_port" --method POST --target /users --count 20 --expect 201 \
         --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}"}' ||

@@ -12,11 +12,17 @@
 //   POST /users/:id/orders     {"item","quantity"} → 201 order
 //   GET  /healthz              → {"status":"ok"}
 //
+// Every /users route is rate limited per client (a token bucket, by default
+// 100 tokens refilled 10 per second): its responses carry the limiter's
+// headers, and a client over its limit gets a 429 `rate_limited`. /healthz
+// is not limited, so a load balancer's probes never are.
+//
 // Every failure is an api_error, answered as apikit's envelope with the
 // request id. Each handler reads its input, lets one function judge it,
 // calls the store, and writes the result: the pattern, and nothing else.
 
 #include "model.hpp"
+#include "options.hpp"
 #include "pages.hpp"
 #include "user_store.hpp"
 #include "validation.hpp"
@@ -34,15 +40,18 @@
 #include <apikit/http/log_writer.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/http/options.hpp>
+#include <apikit/http/rate_limit.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/request_id.hpp>
 #include <apikit/http/response.hpp>
 #include <apikit/http/server.hpp>
+#include <apikit/ratelimit/limit.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -193,25 +202,58 @@ http::app make_app(Store& store, Codec const& cursors) {
     return app;
 }
 
-/// Every request passes the request-id middleware (so every response and
-/// error envelope carries an id), then the access log, then the routes.
-template <http::log_sink Sink>
-using chain_type = http::chain<http::request_id, http::access_log<Sink>, http::app>;
+/// Which requests the limiter sees: those of the /users routes, keyed by
+/// client address (through X-Forwarded-For from trusted proxies only), cost
+/// 1; none at all when the limit is off.
+class users_limit {
+public:
+    /// No request is limited.
+    users_limit() = default;
+    explicit users_limit(apikit::ratelimit::trusted_proxies proxies)
+        : on_(true)
+        , users_("/users", http::by_client_address(std::move(proxies))) {}
 
-template <http::log_sink Sink>
-using server_type = http::server<chain_type<Sink>>;
+    std::optional<std::uint64_t> operator()(http::exchange const& ex, std::string& key) const {
+        if (!on_)
+            return std::nullopt;
+        return users_(ex, key);
+    }
+
+private:
+    bool on_ = false;
+    http::under_path<> users_{"/users"};
+};
+
+/// The limit of `spec` as the limiter's policy: one bucket, "default".
+inline apikit::ratelimit::policy rate_limit_policy(rate_limit_spec const& spec) {
+    namespace rl = apikit::ratelimit;
+    return rl::policy{rl::limit{"default", spec.capacity, rl::per_second(spec.refill_per_second)}};
+}
+
+/// Every request passes the request-id middleware (so every response and
+/// error envelope carries an id), then the access log (so a 429 is logged
+/// too), then the rate limit, then the routes.
+template <class Limiter, http::log_sink Sink>
+using chain_type = http::chain<http::request_id, http::access_log<Sink>,
+                               http::rate_limit<Limiter, users_limit>, http::app>;
+
+template <class Limiter, http::log_sink Sink>
+using server_type = http::server<chain_type<Limiter, Sink>>;
 
 /// The service's server: `opts` for the listener, the routes over `store`
-/// and `cursors` (which must outlive it), the access log through `log`.
-template <class Store, class Codec, class Sink>
-server_type<Sink> make_server(http::server_options opts, Store& store, Codec const& cursors,
-                              std::shared_ptr<http::log_writer<Sink>> log) {
+/// and `cursors`, limited by `limiter` as `scope` says (all three must
+/// outlive it), the access log through `log`.
+template <class Store, class Codec, class Sink, class Limiter>
+server_type<Limiter, Sink>
+make_server(http::server_options opts, Store& store, Codec const& cursors,
+            std::shared_ptr<http::log_writer<Sink>> log, Limiter& limiter, users_limit scope) {
     static_assert(http::log_sink<Sink>,
                   "sample::make_server needs a sink modelling apikit::http::log_sink");
-    return server_type<Sink>(std::move(opts),
-                             chain_type<Sink>(http::request_id{},
-                                              http::access_log<Sink>(std::move(log)),
-                                              make_app(store, cursors)));
+    return server_type<Limiter, Sink>(
+        std::move(opts),
+        chain_type<Limiter, Sink>(http::request_id{}, http::access_log<Sink>(std::move(log)),
+                                  http::rate_limit<Limiter, users_limit>(limiter, std::move(scope)),
+                                  make_app(store, cursors)));
 }
 
 /// A structured log line of the service's own (not a request's), in the

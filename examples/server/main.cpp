@@ -1,6 +1,8 @@
-// apikit-server: the sample service, with in-memory storage.
+// apikit-server: the sample service, with in-memory storage; its rate
+// limiter keeps its buckets in memory too, or in Redis with --redis.
 //
 //   apikit-server --address 127.0.0.1 --port 8080 --threads 4
+//   apikit-server --rate-limit 100:10 --redis redis://127.0.0.1:6379
 //
 // Prints one JSON line when it listens (with the port, which matters with
 // --port 0), then one access-log line per request; stops gracefully on
@@ -15,6 +17,7 @@
 #include <apikit/http/log_sink.hpp>
 #include <apikit/http/log_writer.hpp>
 #include <apikit/http/options.hpp>
+#include <apikit/ratelimit/limiter.hpp>
 
 #include <fmt/format.h>
 
@@ -25,6 +28,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -41,25 +47,28 @@ cursor_secret(sample::server_options const& o) {
     return {boost::system::in_place_value, std::move(key)};
 }
 
-int run(sample::server_options const& o) {
-    auto secret = cursor_secret(o);
-    if (!secret) {
-        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
-        return 2;
-    }
-
+// Serves until SIGINT or SIGTERM with the limiter given; every other part
+// is the same whichever store the limiter keeps its buckets in.
+template <class Limiter>
+int serve(sample::server_options const& o, std::string secret, Limiter& limiter) {
     sample::memory_user_store<> store;
-    apikit::api::signed_cursor const cursors(std::move(*secret));
+    apikit::api::signed_cursor const cursors(std::move(secret));
     // One writer for the access log and the server's own lines, so they
     // reach stdout in order and in batches.
     auto log =
         std::make_shared<apikit::http::log_writer<apikit::http::fd_sink>>(apikit::http::fd_sink{});
 
+    sample::users_limit scope;
+    if (o.rate_limit) {
+        std::vector<std::string_view> entries(o.trusted_proxies.begin(), o.trusted_proxies.end());
+        scope = sample::users_limit(apikit::ratelimit::trusted_proxies::parse(entries).value());
+    }
+
     apikit::http::server_options http;
     http.address = o.address;
     http.port = o.port;
     http.threads = o.threads;
-    auto server = sample::make_server(http, store, cursors, log);
+    auto server = sample::make_server(http, store, cursors, log, limiter, std::move(scope));
     if (auto started = server.start(); !started) {
         fmt::print(stderr, "apikit-server: cannot listen on {} port {}: {}\n", o.address, o.port,
                    started.error().message());
@@ -71,6 +80,19 @@ int run(sample::server_options const& o) {
     server.wait(); // until SIGINT or SIGTERM has drained every request
     log->append(sample::log_line("info", "stopped", ""));
     return 0; // the writer flushes what is left when it is destroyed
+}
+
+int run(sample::server_options const& o) {
+    auto secret = cursor_secret(o);
+    if (!secret) {
+        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
+        return 2;
+    }
+    // With the limit off the limiter is never asked; it exists so that the
+    // chain has one shape.
+    auto const policy = sample::rate_limit_policy(o.rate_limit.value_or(sample::rate_limit_spec{}));
+    apikit::ratelimit::limiter<> limiter{policy};
+    return serve(o, std::move(*secret), limiter);
 }
 
 } // namespace

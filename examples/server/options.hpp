@@ -6,6 +6,8 @@
 // process; main() prints the message and exits 2.
 
 #include <apikit/core/base64url.hpp>
+#include <apikit/ratelimit/client_key.hpp>
+#include <apikit/redis/url.hpp>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/result.hpp>
@@ -16,8 +18,21 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sample {
+
+/// The token bucket that limits each client on the /users routes.
+struct rate_limit_spec {
+    std::uint64_t capacity = 100;
+    std::uint64_t refill_per_second = 10;
+
+    friend bool operator==(rate_limit_spec const&, rate_limit_spec const&) = default;
+};
+
+/// The most --rate-limit accepts for either number: beyond it a limit is
+/// no limit, and a typo is likelier than intent.
+inline constexpr std::uint64_t max_rate_limit_number = 1'000'000'000;
 
 struct server_options {
     std::string address = "127.0.0.1";
@@ -27,6 +42,14 @@ struct server_options {
     /// a cursor is good only on the instance that issued it. Instances behind
     /// one load balancer share a key with --cursor-key.
     std::string cursor_key;
+    /// Every /users route is limited per client; std::nullopt: not at all.
+    std::optional<rate_limit_spec> rate_limit = rate_limit_spec{};
+    /// Where the limiter keeps its buckets: empty for this process's memory,
+    /// else a redis:// URL shared by every instance, which then enforce one
+    /// combined limit.
+    std::string redis_url;
+    /// Proxies whose X-Forwarded-For names the client (addresses or networks).
+    std::vector<std::string> trusted_proxies;
     bool help = false;
 };
 
@@ -41,6 +64,8 @@ inline constexpr std::size_t min_cursor_key_bytes = 32;
 
 inline constexpr std::string_view usage_text =
     "usage: apikit-server [--address IP] [--port N] [--threads N] [--cursor-key KEY]\n"
+    "                     [--rate-limit CAPACITY:REFILL_PER_SECOND|off] [--redis URL]\n"
+    "                     [--trusted-proxy CIDR]...\n"
     "\n"
     "  --address IP      address to listen on (default 127.0.0.1)\n"
     "  --port N          port to listen on, 0 for any free port (default 8080)\n"
@@ -49,6 +74,16 @@ inline constexpr std::string_view usage_text =
     "                    cursors; give every instance the same key so a cursor from\n"
     "                    one is good on all; also read from APIKIT_CURSOR_KEY, which\n"
     "                    unlike a flag is not shown by ps (default: a random key)\n"
+    "  --rate-limit C:R  limit every /users route per client to a token bucket of C\n"
+    "                    tokens refilled R per second (default 100:10); 'off' removes\n"
+    "                    the limit\n"
+    "  --redis URL       keep the limiter's buckets in Redis (redis://[user:pass@]host\n"
+    "                    [:port][/db]) so that every instance sharing it enforces one\n"
+    "                    combined limit; while Redis is unreachable requests are let\n"
+    "                    through (fail open) (default: in this process's memory)\n"
+    "  --trusted-proxy CIDR\n"
+    "                    believe X-Forwarded-For from this proxy address or network\n"
+    "                    when keying clients; may be repeated (default: none)\n"
     "  --help            print this text and exit\n"
     "\n"
     "Logs one JSON line with the bound address and port when listening, then one\n"
@@ -67,6 +102,24 @@ std::optional<Int> parse_uint(std::string_view text, Int max) {
 }
 
 } // namespace detail
+
+/// `CAPACITY:REFILL_PER_SECOND` (each 1 to 10^9), or `off`.
+inline boost::system::result<std::optional<rate_limit_spec>, usage_error>
+parse_rate_limit(std::string_view text) {
+    if (text == "off")
+        return {boost::system::in_place_value, std::nullopt};
+    auto const colon = text.find(':');
+    auto const capacity =
+        detail::parse_uint<std::uint64_t>(text.substr(0, colon), max_rate_limit_number);
+    auto const refill =
+        colon == std::string_view::npos
+            ? std::nullopt
+            : detail::parse_uint<std::uint64_t>(text.substr(colon + 1), max_rate_limit_number);
+    if (!capacity || !refill || *capacity == 0 || *refill == 0)
+        return usage_error{"--rate-limit: '" + std::string(text) +
+                           "' is not CAPACITY:REFILL_PER_SECOND (each 1 to 1000000000) or off"};
+    return {boost::system::in_place_value, rate_limit_spec{*capacity, *refill}};
+}
 
 /// The key in `text` (base64url, at least 32 bytes). `source` names where
 /// it came from in the message; the text itself is a secret and is never
@@ -101,7 +154,8 @@ parse_options(std::span<char const* const> args) {
             o.help = true;
             continue;
         }
-        if (arg != "--address" && arg != "--port" && arg != "--threads" && arg != "--cursor-key")
+        if (arg != "--address" && arg != "--port" && arg != "--threads" && arg != "--cursor-key" &&
+            arg != "--rate-limit" && arg != "--redis" && arg != "--trusted-proxy")
             return fail("unknown argument '" + std::string(args[i]) + "'");
         if (!inline_value && i + 1 == args.size())
             return fail(std::string(arg) + " needs a value");
@@ -124,6 +178,22 @@ parse_options(std::span<char const* const> args) {
                 return fail("--threads: '" + std::string(value) +
                             "' is not a number from 1 to 256");
             o.threads = *n;
+        } else if (arg == "--rate-limit") {
+            auto spec = parse_rate_limit(value);
+            if (!spec)
+                return spec.error();
+            o.rate_limit = *spec;
+        } else if (arg == "--redis") {
+            // The URL may hold a password: it is never repeated back.
+            if (auto const ep = apikit::redis::parse_url(value); !ep)
+                return fail("--redis: not a redis:// URL (" + ep.error().message() + ")");
+            o.redis_url = value;
+        } else if (arg == "--trusted-proxy") {
+            std::string_view const entry[] = {value};
+            if (!apikit::ratelimit::trusted_proxies::parse(entry))
+                return fail("--trusted-proxy: '" + std::string(value) +
+                            "' is not an address or a network such as 10.0.0.0/8");
+            o.trusted_proxies.emplace_back(value);
         } else {
             auto key = decode_cursor_key(value, "--cursor-key");
             if (!key)

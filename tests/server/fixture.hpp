@@ -10,8 +10,10 @@
 
 #include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/clock.hpp>
+#include <apikit/core/clock_ref.hpp>
 #include <apikit/http/log_sink.hpp>
 #include <apikit/http/log_writer.hpp>
+#include <apikit/ratelimit/limiter.hpp>
 
 #include <doctest/doctest.h>
 
@@ -21,6 +23,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,8 +49,20 @@ public:
     using clock_type = apikit::manual_clock<sys>;
     using store_type = sample::memory_user_store<clock_type>;
 
-    explicit running_server(unsigned threads = 1)
-        : server_(sample::make_server(options(threads), store_, cursors_, log_)) {
+    using limiter_type =
+        apikit::ratelimit::limiter<apikit::ratelimit::memory_store, apikit::clock_ref<clock_type>>;
+
+    /// `limit`: the rate limit of the /users routes, on the store's clock
+    /// (which stands still unless the test moves it); none by default, since
+    /// most tests send more requests than a client may.
+    explicit running_server(unsigned threads = 1,
+                            std::optional<sample::rate_limit_spec> limit = std::nullopt)
+        : limiter_(sample::rate_limit_policy(limit.value_or(sample::rate_limit_spec{})),
+                   apikit::clock_ref<clock_type>(store_.clock()))
+        , server_(
+              sample::make_server(options(threads), store_, cursors_, log_, limiter_,
+                                  limit ? sample::users_limit(apikit::ratelimit::trusted_proxies{})
+                                        : sample::users_limit())) {
         auto const started = server_.start();
         REQUIRE(started.has_value());
     }
@@ -80,7 +95,8 @@ private:
     apikit::http::memory_sink sink_;
     std::shared_ptr<apikit::http::log_writer<apikit::http::memory_sink>> log_ =
         std::make_shared<apikit::http::log_writer<apikit::http::memory_sink>>(sink_);
-    sample::server_type<apikit::http::memory_sink> server_; // last: stops first
+    limiter_type limiter_;
+    sample::server_type<limiter_type, apikit::http::memory_sink> server_; // last: stops first
 };
 
 /// Checks `res` is an error envelope with this status and code, carrying

@@ -76,3 +76,44 @@ TEST_CASE("options: bad flags are refused with a message") {
     CHECK(refusal({"--cursor-key", short_key.c_str()})
               .starts_with("--cursor-key: the key must be at least 32 bytes"));
 }
+
+TEST_CASE("options: the rate limit, its store and the trusted proxies") {
+    auto defaults = parse({});
+    REQUIRE(defaults.has_value());
+    CHECK(defaults->rate_limit == sample::rate_limit_spec{100, 10});
+    CHECK(defaults->redis_url.empty());
+    CHECK(defaults->trusted_proxies.empty());
+
+    auto r = parse({"--rate-limit", "5:2", "--redis", "redis://127.0.0.1:6380/1", "--trusted-proxy",
+                    "10.0.0.0/8", "--trusted-proxy=::1"});
+    REQUIRE(r.has_value());
+    CHECK(r->rate_limit == sample::rate_limit_spec{5, 2});
+    CHECK(r->redis_url == "redis://127.0.0.1:6380/1");
+    CHECK(r->trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
+
+    auto off = parse({"--rate-limit=off"});
+    REQUIRE(off.has_value());
+    CHECK_FALSE(off->rate_limit.has_value());
+    auto big = parse({"--rate-limit", "1000000000:1000000000"});
+    REQUIRE(big.has_value());
+    CHECK(big->rate_limit == sample::rate_limit_spec{1'000'000'000, 1'000'000'000});
+}
+
+TEST_CASE("options: a bad rate limit, Redis URL or proxy is refused with a message") {
+    for (auto const* spec : {"", "100", "100:", ":10", "0:10", "100:0", "-1:10", "100:10:1",
+                             "1000000001:1", "1:1000000001", "ten:1", "OFF", "100/10"}) {
+        CAPTURE(spec);
+        CHECK(refusal({"--rate-limit", spec}).starts_with("--rate-limit: '"));
+    }
+    for (auto const* url :
+         {"http://127.0.0.1", "127.0.0.1:6379", "redis://", "redis://h:0", "redis://h/x"}) {
+        CAPTURE(url);
+        CHECK(refusal({"--redis", url}).starts_with("--redis: not a redis:// URL"));
+    }
+    // A password in a refused URL is not repeated back.
+    CHECK(refusal({"--redis", "redis://u:hunter2@h:0"}).find("hunter2") == std::string::npos);
+    for (auto const* proxy : {"10.0.0.1/8", "proxy.local", "", "10.0.0.0/33"}) {
+        CAPTURE(proxy);
+        CHECK(refusal({"--trusted-proxy", proxy}).starts_with("--trusted-proxy: '"));
+    }
+}
