@@ -1,16 +1,36 @@
 // Rate-limit decisions per second: the lock-free GCRA bucket and the keyed
 // memory store, against a token bucket behind a std::mutex (the baseline),
-// on one key and across 1,000,000 keys, on 1 and 2 threads.
+// on one key and across 1,000,000 keys, on 1 and 2 threads; and the Redis
+// store's decisions through one connection, against redis-benchmark sending
+// the very same EVALSHA (keys, arguments, pipeline depth) to the same private
+// redis-server, in the same run.
 //
 // Every decision here is an allowed one — the path that writes — because the
 // time point advances by one emission interval per decision. Google Benchmark
 // reports per-thread time; items_per_second is the aggregate rate, and
 // ns/decision in docs/ratelimit.md is 1e9 / items_per_second.
+//
+// Run: apikit-bench-ratelimit [--rounds=N] [--benchmark_filter=…]. With
+// Redis (apikit::redis), after Google Benchmark's runs come N rounds
+// (default 5; 0 skips them) alternating the Redis store and redis-benchmark
+// at depths 1, 16 and 64, and a table of the medians and their ratio.
 
 #include <apikit/ratelimit/gcra.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 #include <apikit/ratelimit/memory_store.hpp>
 #include <apikit/ratelimit/token_bucket.hpp>
+
+#if APIKIT_BENCH_WITH_REDIS
+#include <apikit/ratelimit/redis_store.hpp>
+
+#include "redis_bench_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+#include <optional>
+#include <stdexcept>
+#endif
 
 #include <benchmark/benchmark.h>
 
@@ -292,6 +312,196 @@ void mutex_map_1m_keys_given_time(benchmark::State& state) {
 }
 BENCHMARK(mutex_map_1m_keys_given_time)->Threads(1)->Threads(2)->UseRealTime();
 
+#if APIKIT_BENCH_WITH_REDIS
+// ------------------------------------------------------- keyed: Redis store
+
+// The limiter as a server runs it: the system clock, Redis's own time (the
+// default), fail open; one connection, `depth` decisions in flight. The
+// limit never runs dry (wide_limit), so every decision writes.
+struct redis_limiter {
+    boost::asio::io_context io;
+    apikit::redis::connection conn;
+    rl::limiter<rl::redis_store, std::chrono::system_clock> limiter;
+    static constexpr std::string_view key = "user:1";
+
+    redis_limiter()
+        : conn(io.get_executor(), options())
+        , limiter(rl::policy{wide_limit()}, {}, conn, rl::redis_store_options{}) {
+        std::optional<boost::system::error_code> ec;
+        conn.async_connect([&](boost::system::error_code e) { ec = e; });
+        io.run_for(std::chrono::seconds(10));
+        if (!ec || *ec)
+            throw std::runtime_error(
+                "apikit-bench-ratelimit: cannot connect to the private server");
+        io.restart();
+        // Loaded once, as the first decision would.
+        bool loaded = false;
+        conn.async_exec(rl::redis_store::script().load_command(),
+                        [&](auto, auto) { loaded = true; });
+        while (!loaded)
+            io.run_one();
+        io.restart();
+    }
+
+    static apikit::redis::connection_options options() {
+        apikit::redis::connection_options o;
+        o.server.port = apikit_bench::redis_server().port();
+        o.command_timeout = std::chrono::seconds(10);
+        return o;
+    }
+
+    // `n` decisions with `depth` of them in flight at every moment.
+    void decide(int n, int depth) {
+        int issued = 0, done = 0, failed = 0;
+        std::function<void()> issue = [&] {
+            ++issued;
+            limiter.async_acquire(key, 1, std::chrono::system_clock::now(),
+                                  [&](boost::system::error_code ec, rl::policy_decision d) {
+                                      ++done;
+                                      if (ec || !d.allowed || d.limits().empty())
+                                          ++failed;
+                                      if (issued < n)
+                                          issue();
+                                  });
+        };
+        for (int i = 0; i < depth && issued < n; ++i)
+            issue();
+        while (done < n)
+            io.run_one();
+        io.restart();
+        if (failed || limiter.get_store().failures())
+            throw std::runtime_error(fmt::format("{} decisions failed", failed));
+    }
+
+    // The EVALSHA the store sends for one decision of `key`: the script's
+    // SHA1, the key, and the arguments redis_store.hpp documents — now
+    // ("" "": Redis's TIME), the expiry margin in ms, then cost × T and the
+    // window, each as seconds and nanoseconds.
+    std::vector<std::string> evalsha() const {
+        auto const& store = limiter.get_store();
+        auto const& l = limiter.quotas().policy_for(key)[0];
+        auto const inc = l.emission_interval().count(), w = l.window().count();
+        constexpr std::int64_t s = 1'000'000'000;
+        return {"EVALSHA",
+                std::string(rl::redis_store::script().sha1()),
+                "1",
+                store.redis_key(key, l),
+                "",
+                "",
+                std::to_string(store.get_options().expiry_margin.count()),
+                std::to_string(inc / s),
+                std::to_string(inc % s),
+                std::to_string(w / s),
+                std::to_string(w % s)};
+    }
+
+    // The same, as redis-benchmark's command line. Checked once on this
+    // connection first: redis-benchmark counts error replies as requests.
+    std::string evalsha_command_line() {
+        auto const parts = evalsha();
+        std::vector<apikit::redis::arg> args(parts.begin(), parts.end());
+        std::optional<apikit::redis::reply> r;
+        conn.async_exec(apikit::redis::command(args),
+                        [&](boost::system::error_code, apikit::redis::reply got) { r = got; });
+        while (!r)
+            io.run_one();
+        io.restart();
+        if (!r->is_array() || r->elements().empty() ||
+            r->elements()[0] != apikit::redis::reply::integer(1))
+            throw std::runtime_error(fmt::format("the EVALSHA for redis-benchmark is not the "
+                                                 "store's: {}",
+                                                 *r));
+        std::string line;
+        for (auto const& p : parts)
+            line += fmt::format("'{}' ", p);
+        return line;
+    }
+};
+
+redis_limiter& shared_redis_limiter() {
+    static redis_limiter r;
+    return r;
+}
+
+void redis_store_decisions(benchmark::State& state) {
+    int const depth = static_cast<int>(state.range(0));
+    constexpr int batch = 2000;
+    auto& r = shared_redis_limiter();
+    r.decide(batch, depth); // warm
+    auto const cpu = apikit_bench::server_cpu_seconds();
+    auto const start = std::chrono::steady_clock::now();
+    for (auto _ : state)
+        r.decide(batch, depth);
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * batch);
+    state.counters["server_busy"] = (apikit_bench::server_cpu_seconds() - cpu) / took.count();
+}
+BENCHMARK(redis_store_decisions)
+    ->ArgName("depth")
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(64)
+    ->UseRealTime()
+    ->MinTime(2.0);
+
+double run_redis_store(int depth, int n) {
+    auto const start = std::chrono::steady_clock::now();
+    shared_redis_limiter().decide(n, depth);
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    return n / took.count();
+}
+
+double run_redis_benchmark(int depth, int n) {
+    static std::string const command = shared_redis_limiter().evalsha_command_line();
+    return apikit_bench::run_redis_benchmark(command, depth, n);
+}
+
+// Each iteration is one run of redis-benchmark, timed by its own report.
+void redis_benchmark_same_evalsha(benchmark::State& state) {
+    int const depth = static_cast<int>(state.range(0));
+    int const n = apikit_bench::decisions_for(depth);
+    double total = 0;
+    auto const cpu = apikit_bench::server_cpu_seconds();
+    auto const start = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+        double const rps = run_redis_benchmark(depth, n);
+        if (rps <= 0) {
+            state.SkipWithError("redis-benchmark gave no rate: is redis-tools installed "
+                                "(./dev deps)?");
+            return;
+        }
+        state.SetIterationTime(n / rps);
+        total += n;
+    }
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    state.SetItemsProcessed(static_cast<std::int64_t>(total));
+    state.counters["server_busy"] = (apikit_bench::server_cpu_seconds() - cpu) / took.count();
+}
+BENCHMARK(redis_benchmark_same_evalsha)
+    ->ArgName("depth")
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(64)
+    ->UseManualTime()
+    ->Iterations(3);
+#endif
+
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+#if APIKIT_BENCH_WITH_REDIS
+    int const rounds = apikit_bench::take_rounds_flag(argc, argv, 5);
+#endif
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+#if APIKIT_BENCH_WITH_REDIS
+    if (rounds > 0)
+        apikit_bench::alternating_rounds("The limiter's Redis decisions (redis_store) on one "
+                                         "connection",
+                                         std::min(rounds, 50), run_redis_store,
+                                         run_redis_benchmark);
+#endif
+}

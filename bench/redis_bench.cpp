@@ -16,27 +16,18 @@
 
 #include <apikit/redis.hpp>
 
-#include "services/redis_server.hpp"
+#include "redis_bench_support.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/asio/io_context.hpp>
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace asio = boost::asio;
 namespace redis = apikit::redis;
@@ -61,30 +52,8 @@ constexpr char const* key = "apikit:bench:{user_1}";
 constexpr char const* interval_us = "100000";
 constexpr char const* burst_us = "10000000";
 
-apikit_test::redis_server& server() {
-    static apikit_test::redis_server s;
-    return s;
-}
-
-// The server's CPU time so far (user + system, from /proc/<pid>/stat), so
-// each benchmark can say how busy Redis was: a client that keeps Redis
-// waiting shows as less server time per second.
-double server_cpu_seconds() {
-    std::FILE* f = std::fopen(fmt::format("/proc/{}/stat", server().pid()).c_str(), "r");
-    if (!f)
-        return 0;
-    char buf[1024];
-    auto const n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    // Fields after the command name (which may hold spaces) in parentheses.
-    char const* p = std::strrchr(buf, ')');
-    unsigned long utime = 0, stime = 0;
-    if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-                          &stime) != 2)
-        return 0;
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+using apikit_bench::decisions_for;
+using apikit_bench::server_cpu_seconds;
 
 // One connection, reused by every apikit benchmark.
 struct client {
@@ -108,7 +77,7 @@ struct client {
 
     static redis::connection_options options() {
         redis::connection_options o;
-        o.server.port = server().port();
+        o.server.port = apikit_bench::redis_server().port();
         o.command_timeout = std::chrono::seconds(10);
         return o;
     }
@@ -157,29 +126,11 @@ void apikit_evalsha(benchmark::State& state) {
     state.counters["server_busy"] = (server_cpu_seconds() - cpu) / took.count();
 }
 
-// Decisions per run of each side at each depth: about a second each.
-int decisions_for(int depth) {
-    return depth == 1 ? 20000 : std::min(20000 * depth, 400000);
-}
-
-// redis-benchmark's own figure (requests per second, from --csv) for `n` of
-// the same EVALSHA at `depth`; 0 when it could not run.
+// redis-benchmark's rate for `n` of the same EVALSHA at `depth`; 0 when it
+// could not run.
 double run_redis_benchmark(int depth, int n) {
-    auto const cmd = fmt::format(
-        "redis-benchmark -h 127.0.0.1 -p {} -c 1 -P {} -n {} --csv EVALSHA {} 1 {} {} {} "
-        "2>/dev/null",
-        server().port(), depth, n, gcra.sha1(), key, interval_us, burst_us);
-    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
-    if (!p)
-        return 0;
-    std::string out;
-    char buf[4096];
-    while (auto got = std::fread(buf, 1, sizeof buf, p.get()))
-        out.append(buf, got);
-    // The CSV's second line: "EVALSHA …","183486.23",…
-    auto const line = out.find('\n');
-    auto const q = line == std::string::npos ? std::string::npos : out.find("\",\"", line);
-    return q == std::string::npos ? 0.0 : std::atof(out.c_str() + q + 3);
+    return apikit_bench::run_redis_benchmark(
+        fmt::format("EVALSHA {} 1 {} {} {}", gcra.sha1(), key, interval_us, burst_us), depth, n);
 }
 
 // apikit's rate for `n` decisions at `depth`.
@@ -223,49 +174,16 @@ BENCHMARK(redis_benchmark_evalsha)
     ->UseManualTime()
     ->Iterations(3);
 
-// The table: rounds that alternate the two sides at each depth, so that
-// load from anything else on the machine falls on both alike; the median
-// of each, and the ratio of the medians.
-void alternating_rounds(int rounds) {
-    std::map<int, std::vector<double>> ours, theirs;
-    for (int round = 0; round < rounds; ++round)
-        for (int depth : {1, 16, 64}) {
-            int const n = decisions_for(depth);
-            ours[depth].push_back(run_apikit(depth, n));
-            theirs[depth].push_back(run_redis_benchmark(depth, n));
-        }
-    auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v.empty() ? 0.0 : v[v.size() / 2];
-    };
-    fmt::print("\nEVALSHA of a GCRA script on one connection, decisions/s, median of {} "
-               "alternating rounds\n(one redis-server on 127.0.0.1:{}; the same script, key and "
-               "arguments on both sides)\n",
-               rounds, server().port());
-    fmt::print("{:>6} {:>14} {:>16} {:>7}\n", "depth", "apikit", "redis-benchmark", "ratio");
-    for (int depth : {1, 16, 64}) {
-        double const a = median(ours[depth]), b = median(theirs[depth]);
-        fmt::print("{:>6} {:>14.0f} {:>16.0f} {:>7.2f}\n", depth, a, b, b > 0 ? a / b : 0.0);
-    }
-}
-
 int main(int argc, char** argv) {
     // --rounds=N (default 5) for the alternating table; 0 skips it. The rest
     // is Google Benchmark's.
-    int rounds = 5;
-    for (int i = 1; i < argc; ++i)
-        if (std::string_view(argv[i]).starts_with("--rounds=")) {
-            rounds = std::atoi(argv[i] + 9);
-            for (int j = i; j + 1 < argc; ++j)
-                argv[j] = argv[j + 1];
-            --argc;
-            break;
-        }
+    int const rounds = apikit_bench::take_rounds_flag(argc, argv, 5);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 1;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     if (rounds > 0)
-        alternating_rounds(std::min(rounds, 50));
+        apikit_bench::alternating_rounds("EVALSHA of a GCRA script on one connection",
+                                         std::min(rounds, 50), run_apikit, run_redis_benchmark);
 }
