@@ -18,6 +18,16 @@
 #include <apikit/http/log_writer.hpp>
 #include <apikit/http/options.hpp>
 #include <apikit/ratelimit/limiter.hpp>
+#if APIKIT_SERVER_REDIS
+#include <apikit/ratelimit/redis_store.hpp>
+#include <apikit/redis/connection.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <thread>
+#endif
 
 #include <fmt/format.h>
 
@@ -82,6 +92,44 @@ int serve(sample::server_options const& o, std::string secret, Limiter& limiter)
     return 0; // the writer flushes what is left when it is destroyed
 }
 
+#if APIKIT_SERVER_REDIS
+// The limiter's buckets in Redis, shared by every instance that uses it. The
+// connection runs on a thread of its own; each decision's answer is handed
+// back to the HTTP connection that asked. Redis's own clock decides
+// (time_source::server), so instances on machines whose clocks disagree
+// still enforce one limit; while Redis cannot be reached, requests go
+// through (fail open) and the access log says why.
+int serve_on_redis(sample::server_options const& o, std::string secret,
+                   apikit::ratelimit::policy const& policy) {
+    namespace rl = apikit::ratelimit;
+    apikit::redis::connection_options redis;
+    redis.server = apikit::redis::parse_url(o.redis_url).value();
+    // A decision waits at most this long for Redis before the outage policy
+    // answers: a slow limiter must not become a slow API.
+    redis.command_timeout = std::chrono::milliseconds(250);
+
+    boost::asio::io_context io;
+    auto work = boost::asio::make_work_guard(io);
+    apikit::redis::connection conn(io.get_executor(), redis);
+    conn.start();
+    std::thread redis_thread([&io] { io.run(); });
+
+    int rc = 1;
+    {
+        rl::redis_store_options store;
+        store.time = rl::time_source::server;
+        store.on_outage = rl::outage_policy::fail_open;
+        rl::limiter<rl::redis_store, std::chrono::system_clock> limiter(
+            policy, std::chrono::system_clock{}, conn, store);
+        rc = serve(o, std::move(secret), limiter);
+    }
+    conn.close();
+    work.reset();
+    redis_thread.join();
+    return rc;
+}
+#endif
+
 int run(sample::server_options const& o) {
     auto secret = cursor_secret(o);
     if (!secret) {
@@ -91,8 +139,16 @@ int run(sample::server_options const& o) {
     // With the limit off the limiter is never asked; it exists so that the
     // chain has one shape.
     auto const policy = sample::rate_limit_policy(o.rate_limit.value_or(sample::rate_limit_spec{}));
-    apikit::ratelimit::limiter<> limiter{policy};
-    return serve(o, std::move(*secret), limiter);
+    if (o.redis_url.empty() || !o.rate_limit) {
+        apikit::ratelimit::limiter<> limiter{policy};
+        return serve(o, std::move(*secret), limiter);
+    }
+#if APIKIT_SERVER_REDIS
+    return serve_on_redis(o, std::move(*secret), policy);
+#else
+    fmt::print(stderr, "apikit-server: --redis: this build has no Redis support (hiredis)\n");
+    return 2;
+#endif
 }
 
 } // namespace

@@ -230,8 +230,10 @@ private:
     flow apply(exchange& ex, ratelimit::policy_decision const& d, time_point now) const {
         // Failing open, a store that could not decide grants with no limits
         // to report: the request goes on, and no header claims to know more.
-        if (d.limits().empty())
+        if (d.limits().empty()) {
+            ex.log_detail("rate limit store unavailable: let through undecided (fail open)");
             return flow::next;
+        }
         auto& res = ex.response();
         ratelimit::write_headers(
             d, wall_time(now),

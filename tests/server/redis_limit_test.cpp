@@ -1,0 +1,117 @@
+// Two apikit-server processes sharing one Redis enforce one combined rate
+// limit; with Redis gone they keep answering (fail open). The servers are the
+// real binary; Redis is a private redis-server on loopback, started and
+// stopped by the test (tests/services/redis_server.hpp).
+
+#include "client.hpp"
+#include "process.hpp"
+
+#include "services/redis_server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+std::string const binary = APIKIT_SERVER_BINARY;
+
+std::string field(test_client::response const& r, std::string_view name) {
+    auto const it = r.find(name);
+    return it == r.end() ? std::string("(none)") : std::string(it->value());
+}
+
+/// An apikit-server on a free port, limited to `limit` through `redis_port`.
+struct limited_server {
+    limited_server(std::string const& limit, std::uint16_t redis_port)
+        : process(binary, {"--port", "0", "--rate-limit", limit, "--redis",
+                           "redis://127.0.0.1:" + std::to_string(redis_port)}) {
+        auto const line = process.read_line(20s);
+        REQUIRE(line.has_value());
+        port = static_cast<std::uint16_t>(json::parse(*line).at("context").at("port").as_int64());
+    }
+
+    /// Stops it with SIGTERM; returns its access log.
+    std::string stop() {
+        process.signal(SIGTERM);
+        auto const status = process.wait_exit(10s);
+        REQUIRE(status.has_value());
+        CHECK(*status == 0);
+        return process.output();
+    }
+
+    test_process::child process;
+    std::uint16_t port = 0;
+};
+
+} // namespace
+
+TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
+    apikit_test::redis_server redis;
+    limited_server a("10:1", redis.port());
+    limited_server b("10:1", redis.port());
+    test_client::client to_a(a.port);
+    test_client::client to_b(b.port);
+
+    // Ten requests, alternating: one bucket of 10 drains across both.
+    auto const first = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10; ++i) {
+        auto const r = (i % 2 == 0 ? to_a : to_b).get("/users");
+        REQUIRE(r.result_int() == 200);
+        CHECK(field(r, "X-RateLimit-Limit") == "10");
+        CHECK(field(r, "X-RateLimit-Remaining") == std::to_string(9 - i));
+        CHECK(field(r, "RateLimit-Policy") == R"("default";q=10;w=10)");
+    }
+    // Either alone would have allowed ten; together they allowed ten, and
+    // both now refuse, until a token comes back a second after the first.
+    auto const denied_a = to_a.get("/users");
+    auto const denied_b = to_b.get("/users");
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() - first < 1s,
+                    "twelve loopback requests took a second: the machine is too slow for "
+                    "this test's timing");
+    for (auto const* r : {&denied_a, &denied_b}) {
+        CHECK(r->result_int() == 429);
+        CHECK(json::parse(r->body()).at("error").at("code").as_string() == "rate_limited");
+        CHECK(field(*r, "Retry-After") == "1");
+        CHECK(field(*r, "X-RateLimit-Remaining") == "0");
+    }
+    // /healthz is never limited.
+    CHECK(to_b.get("/healthz").result_int() == 200);
+
+    to_a.close();
+    to_b.close();
+    auto const log_a = a.stop();
+    auto const log_b = b.stop();
+    CHECK(log_a.find(R"("path":"/users","status":429)") != std::string::npos);
+    CHECK(log_b.find(R"("path":"/users","status":429)") != std::string::npos);
+}
+
+TEST_CASE("apikit-server --redis: with Redis gone, requests go through without limit headers") {
+    std::optional<apikit_test::redis_server> redis(std::in_place);
+    limited_server server("2:1", redis->port());
+    test_client::client c(server.port);
+    auto const limited = c.get("/users");
+    CHECK(limited.result_int() == 200);
+    CHECK(field(limited, "X-RateLimit-Remaining") == "1");
+
+    redis.reset(); // stopped
+    for (int i = 0; i < 5; ++i) {
+        auto const r = c.get("/users");
+        CHECK(r.result_int() == 200);
+        CHECK(field(r, "X-RateLimit-Limit") == "(none)");
+    }
+    CHECK(c.get("/healthz").result_int() == 200);
+    c.close();
+    auto const log = server.stop();
+    // The access log says why those requests were not limited.
+    CHECK(log.find("rate limit store unavailable") != std::string::npos);
+}
