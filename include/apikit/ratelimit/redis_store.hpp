@@ -69,6 +69,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -77,6 +78,8 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -187,6 +190,14 @@ inline bool literal_tag(std::string_view key) noexcept {
             return false;
     }
     return true;
+}
+
+// The hash tag of `key`: the key itself, or `~<sha1>` written into `digest`.
+inline std::string_view hash_tag_of(std::string_view key, std::string& digest) {
+    if (literal_tag(key))
+        return key;
+    digest = "~" + redis::sha1_hex(key);
+    return digest;
 }
 
 // What the store's operations share with the store, and may outlive it by:
@@ -320,8 +331,12 @@ public:
                 "apikit::ratelimit::redis_store: expiry_margin must not be negative");
     }
 
+    // Not copied: two copies would count failures apart. Moved, it leaves
+    // a store that may only be destroyed or assigned to.
     basic_redis_store(basic_redis_store const&) = delete;
     basic_redis_store& operator=(basic_redis_store const&) = delete;
+    basic_redis_store(basic_redis_store&&) noexcept = default;
+    basic_redis_store& operator=(basic_redis_store&&) noexcept = default;
 
     /// Decides a request of `cost` by `key` against every limit of `p` in one
     /// round trip, all or nothing, and calls `handler(error_code,
@@ -348,11 +363,7 @@ public:
         // The keys, in one buffer: on the stack unless the names are long.
         auto const n = p.size();
         std::string digest;
-        std::string_view tag = key;
-        if (!detail::literal_tag(key)) {
-            digest = "~" + redis::sha1_hex(key);
-            tag = digest;
-        }
+        auto const tag = detail::hash_tag_of(key, digest);
         auto const prefix = state_->keys.prefix();
         std::size_t total = 0;
         for (auto const& l : p.limits())
@@ -407,8 +418,8 @@ public:
 
     /// The Redis key holding `key`'s state for limit `l`.
     std::string redis_key(std::string_view key, limit const& l) const {
-        return state_->keys.tagged(
-            detail::literal_tag(key) ? std::string(key) : "~" + redis::sha1_hex(key), l.name());
+        std::string digest;
+        return state_->keys.tagged(detail::hash_tag_of(key, digest), l.name());
     }
 
     options const& get_options() const noexcept { return state_->opts; }
