@@ -406,7 +406,6 @@ TEST_CASE("redis store: a limiter on the system clock, deciding through Redis") 
     auto& conn = r.conn;
     auto& io = r.io;
     std::optional<policy_decision> got;
-    // [limiter]
     // Every server process builds the same limiter on its own connection;
     // Redis holds the buckets, and decides on its own clock by default.
     rl::limiter<rl::redis_store, std::chrono::system_clock> limiter{
@@ -422,7 +421,6 @@ TEST_CASE("redis store: a limiter on the system clock, deciding through Redis") 
                               if (!ec)
                                   got = d;
                           });
-    // [limiter]
     REQUIRE(redis_test::run_until(io, [&] { return got.has_value(); }));
     CHECK(got->allowed);
     CHECK(got->limits().size() == 1);
