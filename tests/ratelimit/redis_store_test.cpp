@@ -428,3 +428,49 @@ TEST_CASE("redis store: a limiter on the system clock, deciding through Redis") 
     r.cmd({"DEL",
            limiter.get_store().redis_key("user:123", limiter.quotas().policy_for("user:123")[0])});
 }
+
+TEST_CASE("redis store: a reply the script would not send is an error, never a decision") {
+    using redis::reply;
+    auto const p = rl_test::reference_policy();
+    auto const now_s = reply::integer(3600), now_ns = reply::integer(5);
+    auto decide_on = [&](reply r, std::uint64_t cost = 1) {
+        return detail::decide_from_reply(r, p, cost);
+    };
+    // The script's reply: allowed, now, and the TAT seen ("" for none).
+    auto const good =
+        decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::string("")}));
+    REQUIRE(good.has_value());
+    CHECK(good->allowed);
+    CHECK(good->remaining == 99);
+
+    auto const bad = redis::make_error_code(redis::error::unexpected_reply);
+    // The script said allowed where gcra.hpp denies (a full bucket's TAT is
+    // 10 s ahead): a disagreement is a bug, reported as one.
+    CHECK(
+        decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::string("3610000000005")}))
+            .error() == bad);
+    CHECK(decide_on(reply::array({reply::integer(0), now_s, now_ns, reply::string("")})).error() ==
+          bad);
+    // Shapes and values the script never sends.
+    CHECK(decide_on(reply::error("ERR nope")).error() == redis::error::server_error);
+    CHECK(decide_on(reply::integer(1)).error() == bad);
+    CHECK(decide_on(reply::array({reply::integer(1), now_s, now_ns})).error() == bad);
+    CHECK(decide_on(reply::array({reply::integer(2), now_s, now_ns, reply::string("")})).error() ==
+          bad);
+    CHECK(decide_on(reply::array({reply::integer(1), now_s, reply::integer(1'000'000'000),
+                                  reply::string("")}))
+              .error() == bad);
+    CHECK(
+        decide_on(reply::array({reply::integer(1), reply::integer(-1), now_ns, reply::string("")}))
+            .error() == bad);
+    CHECK(
+        decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::string("12x")})).error() ==
+        bad);
+    CHECK(
+        decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::string("-3")})).error() ==
+        bad);
+    CHECK(decide_on(reply::array(
+                        {reply::integer(1), now_s, now_ns, reply::string("99999999999999999999")}))
+              .error() == bad);
+    CHECK(decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::nil()})).error() == bad);
+}
