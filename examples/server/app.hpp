@@ -213,11 +213,13 @@ public:
         : on_(true)
         , users_("/users", http::by_client_address(std::move(proxies))) {}
 
+    // [users-limit]
     std::optional<std::uint64_t> operator()(http::exchange const& ex, std::string& key) const {
         if (!on_)
             return std::nullopt;
         return users_(ex, key);
     }
+    // [users-limit]
 
 private:
     bool on_ = false;
@@ -230,12 +232,14 @@ inline apikit::ratelimit::policy rate_limit_policy(rate_limit_spec const& spec) 
     return rl::policy{rl::limit{"default", spec.capacity, rl::per_second(spec.refill_per_second)}};
 }
 
+// [chain]
 /// Every request passes the request-id middleware (so every response and
 /// error envelope carries an id), then the access log (so a 429 is logged
 /// too), then the rate limit, then the routes.
 template <class Limiter, http::log_sink Sink>
 using chain_type = http::chain<http::request_id, http::access_log<Sink>,
                                http::rate_limit<Limiter, users_limit>, http::app>;
+// [chain]
 
 template <class Limiter, http::log_sink Sink>
 using server_type = http::server<chain_type<Limiter, Sink>>;

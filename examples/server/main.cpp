@@ -116,11 +116,13 @@ int serve_on_redis(sample::server_options const& o, std::string secret,
 
     int rc = 1;
     {
+        // [redis-limiter]
         rl::redis_store_options store;
         store.time = rl::time_source::server;
         store.on_outage = rl::outage_policy::fail_open;
         rl::limiter<rl::redis_store, std::chrono::system_clock> limiter(
             policy, std::chrono::system_clock{}, conn, store);
+        // [redis-limiter]
         rc = serve(o, std::move(secret), limiter);
     }
     conn.close();
