@@ -145,6 +145,7 @@ TEST_CASE("rate_limit: the client key comes from X-Forwarded-For only behind a t
     http::by_client_address const direct;
     CHECK(key_of(direct, "203.0.113.7", "") == "ip:203.0.113.7");
     CHECK(key_of(direct, "203.0.113.7", "198.51.100.1") == "ip:203.0.113.7");
+    CHECK(key_of(direct, "10.20.0.255", "") == "ip:10.20.0.255");
     CHECK(key_of(direct, "2001:db8:1:2:3:4:5:6", "") == "ip:2001:db8:1:2::/64");
 
     http::by_client_address const behind_proxy(rl::trusted_proxies::parse({"10.0.0.0/8"}).value());

@@ -43,7 +43,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -92,14 +91,17 @@ public:
         // into the key, without the general path's parse and allocations.
         if (peer.is_v4() && proxies_.empty()) {
             auto const b = peer.to_v4().to_bytes();
-            char buf[16];
-            char* p = buf;
+            out.reserve(out.size() + 15);
             for (std::size_t i = 0; i < 4; ++i) {
                 if (i > 0)
-                    *p++ = '.';
-                p = std::to_chars(p, buf + sizeof buf, b[i]).ptr;
+                    out.push_back('.');
+                unsigned const v = b[i];
+                if (v >= 100)
+                    out.push_back(static_cast<char>('0' + v / 100));
+                if (v >= 10)
+                    out.push_back(static_cast<char>('0' + v / 10 % 10));
+                out.push_back(static_cast<char>('0' + v % 10));
             }
-            out.append(buf, p);
             return;
         }
         ratelimit::ip_address a;
