@@ -458,24 +458,7 @@ double run_redis_benchmark(int depth, int n) {
 
 // Each iteration is one run of redis-benchmark, timed by its own report.
 void redis_benchmark_same_evalsha(benchmark::State& state) {
-    int const depth = static_cast<int>(state.range(0));
-    int const n = apikit_bench::decisions_for(depth);
-    double total = 0;
-    auto const cpu = apikit_bench::server_cpu_seconds();
-    auto const start = std::chrono::steady_clock::now();
-    for (auto _ : state) {
-        double const rps = run_redis_benchmark(depth, n);
-        if (rps <= 0) {
-            state.SkipWithError("redis-benchmark gave no rate: is redis-tools installed "
-                                "(./dev deps)?");
-            return;
-        }
-        state.SetIterationTime(n / rps);
-        total += n;
-    }
-    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
-    state.SetItemsProcessed(static_cast<std::int64_t>(total));
-    state.counters["server_busy"] = (apikit_bench::server_cpu_seconds() - cpu) / took.count();
+    apikit_bench::time_redis_benchmark(state, run_redis_benchmark);
 }
 BENCHMARK(redis_benchmark_same_evalsha)
     ->ArgName("depth")

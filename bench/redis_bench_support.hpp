@@ -8,11 +8,15 @@
 
 #include "services/redis_server.hpp"
 
+#include <benchmark/benchmark.h>
+
 #include <fmt/format.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,6 +79,32 @@ inline double run_redis_benchmark(std::string_view command, int depth, int n) {
     auto const line = out.find('\n');
     auto const q = line == std::string::npos ? std::string::npos : out.find("\",\"", line);
     return q == std::string::npos ? 0.0 : std::atof(out.c_str() + q + 3);
+}
+
+/// Google Benchmark's side of redis-benchmark: each iteration is one run of
+/// `rate(depth, n)` (redis-benchmark's own rate, from its report) at the
+/// depth of the benchmark's argument, timed by that report; `server_busy`
+/// is the share of the run Redis spent on the CPU.
+inline void time_redis_benchmark(benchmark::State& state,
+                                 std::function<double(int, int)> const& rate) {
+    int const depth = static_cast<int>(state.range(0));
+    int const n = decisions_for(depth);
+    double total = 0;
+    auto const cpu = server_cpu_seconds();
+    auto const start = std::chrono::steady_clock::now();
+    for (auto _ : state) {
+        double const rps = rate(depth, n);
+        if (rps <= 0) {
+            state.SkipWithError("redis-benchmark gave no rate: is redis-tools installed "
+                                "(./dev deps)?");
+            return;
+        }
+        state.SetIterationTime(n / rps);
+        total += n;
+    }
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    state.SetItemsProcessed(static_cast<std::int64_t>(total));
+    state.counters["server_busy"] = (server_cpu_seconds() - cpu) / took.count();
 }
 
 /// Rounds that alternate the two sides at each depth, so that load from

@@ -241,6 +241,15 @@ struct limit_status : decision {
     nanoseconds window{0};
 };
 
+/// The status of limit `l` in decision `d`: what every store reports per limit.
+inline limit_status status_of(limit const& l, decision const& d) noexcept {
+    limit_status s;
+    static_cast<decision&>(s) = d;
+    s.name = l.name();
+    s.window = l.window();
+    return s;
+}
+
 /// The decision of a whole policy. Its own fields are those of the binding
 /// limit: when allowed, the one with the fewest tokens left; when denied, the
 /// one that makes the caller wait longest. `limits()` has one status per

@@ -168,7 +168,8 @@ public:
         for (std::size_t i = 0; i < p.size(); ++i) {
             auto* e = sh.table.find(detail::nonzero_tag(detail::mix64(h ^ p[i].name_hash())));
             auto const tat = e ? e->tat.load(std::memory_order_relaxed) : gcra::full;
-            out.add(status(p[i], gcra::standing(tat, now.count(), cost, gcra::params::of(p[i]))));
+            out.add(
+                status_of(p[i], gcra::standing(tat, now.count(), cost, gcra::params::of(p[i]))));
         }
         out.summarize();
         return out;
@@ -232,14 +233,6 @@ private:
         return shards_[shard_count_ == 1 ? 0 : h >> shard_shift_];
     }
 
-    static limit_status status(limit const& l, decision const& d) noexcept {
-        limit_status s;
-        static_cast<decision&>(s) = d;
-        s.name = l.name();
-        s.window = l.window();
-        return s;
-    }
-
     // One limit: the token bucket's path, with no second pass to prepare.
     static policy_decision acquire_one(shard& sh, std::uint64_t h, limit const& l,
                                        std::uint64_t cost, std::int64_t now) {
@@ -273,7 +266,7 @@ private:
         if (next - now <= p.window)
             d = gcra::granted(next - now, p);
         policy_decision out;
-        out.add(status(l, d));
+        out.add(status_of(l, d));
         static_cast<decision&>(out) = d;
         return out;
     }
@@ -320,7 +313,7 @@ private:
             auto const d = all || !steps[i].d.allowed
                                ? steps[i].d
                                : gcra::standing(seen[i], now, cost, params[i]);
-            out.add(status(p[i], d));
+            out.add(status_of(p[i], d));
         }
         out.summarize();
         return out;

@@ -221,14 +221,6 @@ struct redis_store_state {
     }
 };
 
-inline limit_status status_of(limit const& l, decision const& d) noexcept {
-    limit_status s;
-    static_cast<decision&>(s) = d;
-    s.name = l.name();
-    s.window = l.window();
-    return s;
-}
-
 // The decision from the script's reply, computed by gcra.hpp exactly as
 // memory_store computes it; an error if the reply is not the script's.
 inline result<policy_decision> decide_from_reply(redis::reply const& r, policy const& p,
