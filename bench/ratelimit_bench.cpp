@@ -352,23 +352,12 @@ struct redis_limiter {
 
     // `n` decisions with `depth` of them in flight at every moment.
     void decide(int n, int depth) {
-        int issued = 0, done = 0, failed = 0;
-        std::function<void()> issue = [&] {
-            ++issued;
+        int const failed = apikit_bench::keep_in_flight(io, n, depth, [&](auto finish) {
             limiter.async_acquire(key, 1, std::chrono::system_clock::now(),
-                                  [&](boost::system::error_code ec, rl::policy_decision d) {
-                                      ++done;
-                                      if (ec || !d.allowed || d.limits().empty())
-                                          ++failed;
-                                      if (issued < n)
-                                          issue();
+                                  [finish](boost::system::error_code ec, rl::policy_decision d) {
+                                      finish(!ec && d.allowed && !d.limits().empty());
                                   });
-        };
-        for (int i = 0; i < depth && issued < n; ++i)
-            issue();
-        while (done < n)
-            io.run_one();
-        io.restart();
+        });
         if (failed || limiter.get_store().failures())
             throw std::runtime_error(fmt::format("{} decisions failed", failed));
     }

@@ -84,23 +84,12 @@ struct client {
 
     // `n` decisions with `depth` of them in flight at every moment.
     void decide(int n, int depth) {
-        int issued = 0, done = 0, failed = 0;
-        std::function<void()> issue = [&] {
-            ++issued;
+        int const failed = apikit_bench::keep_in_flight(io, n, depth, [&](auto finish) {
             conn.async_eval(gcra, {key}, {interval_us, burst_us},
-                            [&](boost::system::error_code ec, redis::reply const& r) {
-                                ++done;
-                                if (ec || !r.is_array())
-                                    ++failed;
-                                if (issued < n)
-                                    issue();
+                            [finish](boost::system::error_code ec, redis::reply const& r) {
+                                finish(!ec && r.is_array());
                             });
-        };
-        for (int i = 0; i < depth && issued < n; ++i)
-            issue();
-        while (done < n)
-            io.run_one();
-        io.restart();
+        });
         if (failed)
             throw std::runtime_error(fmt::format("{} decisions failed", failed));
     }

@@ -9,6 +9,7 @@
 #include "services/redis_server.hpp"
 
 #include <benchmark/benchmark.h>
+#include <boost/asio/io_context.hpp>
 
 #include <fmt/format.h>
 
@@ -79,6 +80,29 @@ inline double run_redis_benchmark(std::string_view command, int depth, int n) {
     auto const line = out.find('\n');
     auto const q = line == std::string::npos ? std::string::npos : out.find("\",\"", line);
     return q == std::string::npos ? 0.0 : std::atof(out.c_str() + q + 3);
+}
+
+/// Runs `n` operations on `io` with `depth` of them in flight at every
+/// moment, as a pipelining client does: `start(finish)` starts one, whose
+/// completion calls `finish(ok)`. Returns how many failed.
+template <class Start>
+int keep_in_flight(boost::asio::io_context& io, int n, int depth, Start start) {
+    int issued = 0, done = 0, failed = 0;
+    std::function<void()> issue = [&] {
+        ++issued;
+        start([&](bool ok) {
+            ++done;
+            failed += ok ? 0 : 1;
+            if (issued < n)
+                issue();
+        });
+    };
+    for (int i = 0; i < depth && issued < n; ++i)
+        issue();
+    while (done < n)
+        io.run_one();
+    io.restart();
+    return failed;
 }
 
 /// Google Benchmark's side of redis-benchmark: each iteration is one run of
