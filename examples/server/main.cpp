@@ -26,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <future>
 #include <thread>
 #endif
 
@@ -111,8 +112,17 @@ int serve_on_redis(sample::server_options const& o, std::string secret,
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);
     apikit::redis::connection conn(io.get_executor(), redis);
-    conn.start();
     std::thread redis_thread([&io] { io.run(); });
+    // The first connection is waited for (at most its connect timeout), so
+    // that a server whose Redis is up limits its very first request. If it
+    // is down the server starts anyway, failing open, and keeps trying.
+    std::promise<boost::system::error_code> connected;
+    conn.async_connect([&connected](boost::system::error_code ec) { connected.set_value(ec); });
+    if (auto const ec = connected.get_future().get())
+        fmt::print(stderr,
+                   "apikit-server: Redis at {} is unreachable ({}); requests are let through "
+                   "unlimited until it is back\n",
+                   redis.server, ec.message());
 
     int rc = 1;
     {

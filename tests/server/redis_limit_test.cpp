@@ -115,3 +115,21 @@ TEST_CASE("apikit-server --redis: with Redis gone, requests go through without l
     // The access log says why those requests were not limited.
     CHECK(log.find("rate limit store unavailable") != std::string::npos);
 }
+
+TEST_CASE("apikit-server --redis: a server whose Redis is down at start serves unlimited") {
+    // A port nothing listens on: a private server's, once it has stopped.
+    std::uint16_t port = 0;
+    {
+        apikit_test::redis_server gone;
+        port = gone.port();
+    }
+    limited_server server("1:1", port);
+    test_client::client c(server.port);
+    for (int i = 0; i < 3; ++i) {
+        auto const r = c.get("/users");
+        CHECK(r.result_int() == 200);
+        CHECK(field(r, "X-RateLimit-Limit") == "(none)");
+    }
+    c.close();
+    server.stop();
+}
