@@ -223,7 +223,7 @@ TEST_CASE("redis store: writes expire once the bucket is full, plus a margin, an
     auto const ttl = r.cmd({"PTTL", key}).integer();
     CHECK(ttl <= 4500);
     CHECK(ttl > 4000);
-    auto const value = r.cmd({"GET", key}).text();
+    std::string const value(r.cmd({"GET", key}).text()); // a copy: the reply is a temporary
 
     CHECK_FALSE(decide(r.io, store, "k", p, 71, now).d.allowed);
     CHECK(r.cmd({"GET", key}).text() == value);
