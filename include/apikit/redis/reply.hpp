@@ -122,9 +122,16 @@ public:
         r.type_ = reply_type::integer;
         r.integer_ = v;
     }
+    /// Makes `r` an array of `n` elements, to be appended as they are read.
+    /// Room for at most `max_reserved` is made up front: the count comes
+    /// before the elements, and a header that claims a billion of them
+    /// (a bogus server, a corrupted stream) must cost nothing until the
+    /// bytes that back them arrive. Found by fuzz/redis_reply_fuzz.cpp.
     static std::vector<reply>& set_array(reply& r, std::size_t n) {
+        constexpr std::size_t max_reserved = 1024;
         r.type_ = reply_type::array;
-        r.elements_.resize(n);
+        r.elements_.clear();
+        r.elements_.reserve(n < max_reserved ? n : max_reserved);
         return r.elements_;
     }
     static std::vector<reply>& elements(reply& r) noexcept { return r.elements_; }

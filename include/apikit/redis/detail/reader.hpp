@@ -64,15 +64,25 @@ private:
         void operator()(redisReader* r) const noexcept { ::redisReaderFree(r); }
     };
 
-    // The object a value is written to: its slot in the parent array, or
-    // the root for a top-level value.
+    // The object a value is written to: the next slot of the parent array,
+    // appended now, or the root for a top-level value. hiredis fills an
+    // array's elements in order, and only the array being filled grows: the
+    // objects it handed out before (the parents up the stack) do not move.
     static reply* slot_for(redisReadTask const* task) noexcept {
         if (task->parent == nullptr)
             return &static_cast<reader*>(task->privdata)->root_;
         auto* parent = static_cast<reply*>(task->parent->obj);
         auto& elems = reply_builder::elements(*parent);
         auto const i = static_cast<std::size_t>(task->idx);
-        return i < elems.size() ? &elems[i] : nullptr;
+        if (i < elems.size())
+            return &elems[i];
+        if (i != elems.size())
+            return nullptr;
+        try {
+            return &elems.emplace_back();
+        } catch (...) {
+            return nullptr;
+        }
     }
 
     static void* create_string(redisReadTask const* task, char* data, std::size_t n) noexcept {
