@@ -413,17 +413,8 @@ redis_limiter& shared_redis_limiter() {
 }
 
 void redis_store_decisions(benchmark::State& state) {
-    int const depth = static_cast<int>(state.range(0));
-    constexpr int batch = 2000;
-    auto& r = shared_redis_limiter();
-    r.decide(batch, depth); // warm
-    auto const cpu = apikit_bench::server_cpu_seconds();
-    auto const start = std::chrono::steady_clock::now();
-    for (auto _ : state)
-        r.decide(batch, depth);
-    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * batch);
-    state.counters["server_busy"] = (apikit_bench::server_cpu_seconds() - cpu) / took.count();
+    apikit_bench::time_decisions(state,
+                                 [](int n, int depth) { shared_redis_limiter().decide(n, depth); });
 }
 BENCHMARK(redis_store_decisions)
     ->ArgName("depth")
@@ -434,10 +425,9 @@ BENCHMARK(redis_store_decisions)
     ->MinTime(2.0);
 
 double run_redis_store(int depth, int n) {
-    auto const start = std::chrono::steady_clock::now();
-    shared_redis_limiter().decide(n, depth);
-    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
-    return n / took.count();
+    return apikit_bench::decision_rate(
+        [](int count, int in_flight) { shared_redis_limiter().decide(count, in_flight); }, depth,
+        n);
 }
 
 double run_redis_benchmark(int depth, int n) {

@@ -52,9 +52,6 @@ constexpr char const* key = "apikit:bench:{user_1}";
 constexpr char const* interval_us = "100000";
 constexpr char const* burst_us = "10000000";
 
-using apikit_bench::decisions_for;
-using apikit_bench::server_cpu_seconds;
-
 // One connection, reused by every apikit benchmark.
 struct client {
     asio::io_context io;
@@ -101,18 +98,7 @@ client& shared_client() {
 }
 
 void apikit_evalsha(benchmark::State& state) {
-    int const depth = static_cast<int>(state.range(0));
-    constexpr int batch = 2000;
-    auto& c = shared_client();
-    c.decide(batch, depth); // warm
-    auto const cpu = server_cpu_seconds();
-    auto const start = std::chrono::steady_clock::now();
-    for (auto _ : state)
-        c.decide(batch, depth);
-    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
-    auto const decisions = static_cast<double>(state.iterations()) * batch;
-    state.SetItemsProcessed(static_cast<std::int64_t>(decisions));
-    state.counters["server_busy"] = (server_cpu_seconds() - cpu) / took.count();
+    apikit_bench::time_decisions(state, [](int n, int depth) { shared_client().decide(n, depth); });
 }
 
 // redis-benchmark's rate for `n` of the same EVALSHA at `depth`; 0 when it
@@ -124,10 +110,8 @@ double run_redis_benchmark(int depth, int n) {
 
 // apikit's rate for `n` decisions at `depth`.
 double run_apikit(int depth, int n) {
-    auto const start = std::chrono::steady_clock::now();
-    shared_client().decide(n, depth);
-    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
-    return n / took.count();
+    return apikit_bench::decision_rate(
+        [](int count, int in_flight) { shared_client().decide(count, in_flight); }, depth, n);
 }
 
 // Each iteration is one run of redis-benchmark, timed by its own report.

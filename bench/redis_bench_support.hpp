@@ -105,6 +105,31 @@ int keep_in_flight(boost::asio::io_context& io, int n, int depth, Start start) {
     return failed;
 }
 
+/// apikit's side: `decide(n, depth)` makes `n` decisions with `depth` in
+/// flight. Google Benchmark times batches of 2,000 after one to warm up;
+/// `server_busy` is the share of the run Redis spent on the CPU.
+inline void time_decisions(benchmark::State& state, std::function<void(int, int)> const& decide) {
+    int const depth = static_cast<int>(state.range(0));
+    constexpr int batch = 2000;
+    decide(batch, depth); // warm
+    auto const cpu = server_cpu_seconds();
+    auto const start = std::chrono::steady_clock::now();
+    for (auto _ : state)
+        decide(batch, depth);
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * batch);
+    state.counters["server_busy"] = (server_cpu_seconds() - cpu) / took.count();
+}
+
+/// The rate of `decide(n, depth)`, in decisions per second: apikit's side of
+/// the alternating rounds.
+inline double decision_rate(std::function<void(int, int)> const& decide, int depth, int n) {
+    auto const start = std::chrono::steady_clock::now();
+    decide(n, depth);
+    std::chrono::duration<double> const took = std::chrono::steady_clock::now() - start;
+    return n / took.count();
+}
+
 /// Google Benchmark's side of redis-benchmark: each iteration is one run of
 /// `rate(depth, n)` (redis-benchmark's own rate, from its report) at the
 /// depth of the benchmark's argument, timed by that report; `server_busy`

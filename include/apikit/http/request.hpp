@@ -213,34 +213,29 @@ private:
     // a valid escape.
     static int hex_digit(char c) noexcept { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
+    // The character of form-encoded `raw` at `i` ('+' is a space, "%hh" a
+    // byte), leaving `i` on its last raw character.
+    static char decoded_at(std::string_view raw, std::size_t& i) noexcept {
+        char const c = raw[i];
+        if (c == '%') {
+            i += 2;
+            return static_cast<char>(hex_digit(raw[i - 1]) * 16 + hex_digit(raw[i]));
+        }
+        return c == '+' ? ' ' : c;
+    }
+
     static bool decoded_equals(std::string_view raw, std::string_view key) noexcept {
         std::size_t k = 0;
-        for (std::size_t i = 0; i < raw.size(); ++i, ++k) {
-            char c = raw[i];
-            if (c == '%') {
-                c = static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
-                i += 2;
-            } else if (c == '+') {
-                c = ' ';
-            }
-            if (k == key.size() || key[k] != c)
+        for (std::size_t i = 0; i < raw.size(); ++i, ++k)
+            if (k == key.size() || key[k] != decoded_at(raw, i))
                 return false;
-        }
         return k == key.size();
     }
 
     static void append_decoded(std::string& out, std::string_view raw) {
         out.reserve(out.size() + raw.size());
-        for (std::size_t i = 0; i < raw.size(); ++i) {
-            char c = raw[i];
-            if (c == '%') {
-                c = static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
-                i += 2;
-            } else if (c == '+') {
-                c = ' ';
-            }
-            out.push_back(c);
-        }
+        for (std::size_t i = 0; i < raw.size(); ++i)
+            out.push_back(decoded_at(raw, i));
     }
 
     static std::string_view raw_path(std::string_view target) noexcept {
