@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
 
     // [server]
     http::server server{
-        opts, http::chain{http::request_id{}, http::access_log{http::fd_sink{}}, std::move(app)}};
+        opts, http::chain{http::request_id{}, http::access_log{apikit::fd_sink{}}, std::move(app)}};
     if (auto const started = server.start(); !started) {
         std::cerr << "cannot listen on " << opts.address << ':' << opts.port << ": "
                   << started.error().message() << '\n';

@@ -33,19 +33,19 @@
 #include <apikit/api/keyset.hpp>
 #include <apikit/api/offset_page.hpp>
 #include <apikit/core/json_string.hpp>
+#include <apikit/core/log_writer.hpp>
 #include <apikit/core/timestamp.hpp>
 #include <apikit/http/access_log.hpp>
 #include <apikit/http/app.hpp>
 #include <apikit/http/json.hpp>
-#include <apikit/http/log_writer.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/http/options.hpp>
-#include <apikit/http/rate_limit.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/request_id.hpp>
 #include <apikit/http/response.hpp>
 #include <apikit/http/server.hpp>
 #include <apikit/ratelimit/limit.hpp>
+#include <apikit/ratelimit/middleware.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -211,7 +211,7 @@ public:
     users_limit() = default;
     explicit users_limit(apikit::ratelimit::trusted_proxies proxies)
         : on_(true)
-        , users_("/users", http::by_client_address(std::move(proxies))) {}
+        , users_("/users", apikit::ratelimit::by_client_address(std::move(proxies))) {}
 
     // [users-limit]
     std::optional<std::uint64_t> operator()(http::exchange const& ex, std::string& key) const {
@@ -223,7 +223,7 @@ public:
 
 private:
     bool on_ = false;
-    http::under_path<> users_{"/users"};
+    apikit::ratelimit::under_path<> users_{"/users"};
 };
 
 /// The limit of `spec` as the limiter's policy: one bucket, "default".
@@ -236,12 +236,12 @@ inline apikit::ratelimit::policy rate_limit_policy(rate_limit_spec const& spec) 
 /// Every request passes the request-id middleware (so every response and
 /// error envelope carries an id), then the access log (so a 429 is logged
 /// too), then the rate limit, then the routes.
-template <class Limiter, http::log_sink Sink>
+template <class Limiter, apikit::log_sink Sink>
 using chain_type = http::chain<http::request_id, http::access_log<Sink>,
-                               http::rate_limit<Limiter, users_limit>, http::app>;
+                               apikit::ratelimit::middleware<Limiter, users_limit>, http::app>;
 // [chain]
 
-template <class Limiter, http::log_sink Sink>
+template <class Limiter, apikit::log_sink Sink>
 using server_type = http::server<chain_type<Limiter, Sink>>;
 
 /// The service's server: `opts` for the listener, the routes over `store`
@@ -250,14 +250,15 @@ using server_type = http::server<chain_type<Limiter, Sink>>;
 template <class Store, class Codec, class Sink, class Limiter>
 server_type<Limiter, Sink>
 make_server(http::server_options opts, Store& store, Codec const& cursors,
-            std::shared_ptr<http::log_writer<Sink>> log, Limiter& limiter, users_limit scope) {
-    static_assert(http::log_sink<Sink>,
-                  "sample::make_server needs a sink modelling apikit::http::log_sink");
+            std::shared_ptr<apikit::log_writer<Sink>> log, Limiter& limiter, users_limit scope) {
+    static_assert(apikit::log_sink<Sink>,
+                  "sample::make_server needs a sink modelling apikit::log_sink");
     return server_type<Limiter, Sink>(
         std::move(opts),
-        chain_type<Limiter, Sink>(http::request_id{}, http::access_log<Sink>(std::move(log)),
-                                  http::rate_limit<Limiter, users_limit>(limiter, std::move(scope)),
-                                  make_app(store, cursors)));
+        chain_type<Limiter, Sink>(
+            http::request_id{}, http::access_log<Sink>(std::move(log)),
+            apikit::ratelimit::middleware<Limiter, users_limit>(limiter, std::move(scope)),
+            make_app(store, cursors)));
 }
 
 /// A structured log line of the service's own (not a request's), in the

@@ -14,8 +14,8 @@
 
 #include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/random.hpp>
-#include <apikit/http/log_sink.hpp>
-#include <apikit/http/log_writer.hpp>
+#include <apikit/core/log_sink.hpp>
+#include <apikit/core/log_writer.hpp>
 #include <apikit/http/options.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 #if APIKIT_SERVER_REDIS
@@ -67,7 +67,7 @@ int serve(sample::server_options const& o, std::string secret, Limiter& limiter)
     // One writer for the access log and the server's own lines, so they
     // reach stdout in order and in batches.
     auto log =
-        std::make_shared<apikit::http::log_writer<apikit::http::fd_sink>>(apikit::http::fd_sink{});
+        std::make_shared<apikit::log_writer<apikit::fd_sink>>(apikit::fd_sink{});
 
     sample::users_limit scope;
     if (o.rate_limit) {

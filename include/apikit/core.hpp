@@ -2,8 +2,8 @@
 #define APIKIT_CORE_HPP
 
 // apikit's core: the clock policy, error codes, random ids, base64url,
-// constant-time comparison, HMAC, SipHash, JSON string escaping and
-// timestamps. No Beast, no Asio.
+// constant-time comparison, HMAC, SipHash, JSON string escaping,
+// timestamps, and the batched log writer with its sinks. No Beast, no Asio.
 
 #include <apikit/core/base64url.hpp>
 #include <apikit/core/clock.hpp>
@@ -13,6 +13,8 @@
 #include <apikit/core/hmac.hpp>
 #include <apikit/core/hmac_key.hpp>
 #include <apikit/core/json_string.hpp>
+#include <apikit/core/log_sink.hpp>
+#include <apikit/core/log_writer.hpp>
 #include <apikit/core/random.hpp>
 #include <apikit/core/siphash.hpp>
 #include <apikit/core/timestamp.hpp>

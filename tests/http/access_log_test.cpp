@@ -7,7 +7,7 @@ using namespace http_test;
 namespace {
 
 using sys_manual = apikit::manual_clock<std::chrono::system_clock>;
-using log_t = http::access_log<http::memory_sink, apikit::clock_ref<sys_manual>>;
+using log_t = http::access_log<apikit::memory_sink, apikit::clock_ref<sys_manual>>;
 
 // 2024-01-15T10:00:00.123Z
 sys_manual::time_point const t0 =
@@ -62,7 +62,7 @@ TEST_CASE("access_log escapes what the client controls") {
 
 TEST_CASE("access_log writes through its writer, stamped by its clock") {
     sys_manual clock(t0);
-    http::memory_sink sink;
+    apikit::memory_sink sink;
     {
         log_t const log(sink, {}, apikit::clock_ref(clock));
         exchange_harness h;

@@ -14,7 +14,7 @@ using namespace http_test;
 
 namespace {
 
-auto make_server(app_probe& probe, http::memory_sink sink = {},
+auto make_server(app_probe& probe, apikit::memory_sink sink = {},
                  http::server_options o = test_options()) {
     return running_server(
         o, http::chain{http::request_id{}, http::access_log{sink}, make_test_app(probe)});
@@ -204,7 +204,7 @@ TEST_CASE("JSON bodies: 415 for another media type, 400 for bad JSON, the value 
 
 TEST_CASE("a handler that throws is a 500 that does not show what it said") {
     app_probe probe;
-    http::memory_sink sink;
+    apikit::memory_sink sink;
     auto server = make_server(probe, sink);
     client c(server.port());
     auto const res = c.get("/throw");
@@ -293,7 +293,7 @@ TEST_CASE("a header value cannot smuggle a second field through the request id")
 
 TEST_CASE("the access log writes one JSON line per request") {
     app_probe probe;
-    http::memory_sink sink;
+    apikit::memory_sink sink;
     {
         auto server = make_server(probe, sink);
         client c(server.port());

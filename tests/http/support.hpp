@@ -172,10 +172,13 @@ inline json::object error_of(response const& res) {
 }
 
 /// An exchange outside any server, for unit tests of middleware and
-/// handlers: it owns the parsed message and counts resumptions.
-class exchange_harness final : public http::detail::exchange_owner {
+/// handlers: it owns the parsed message and counts resumptions. `Exchange`
+/// is the exchange type of the chain under test (one with slots, for a
+/// chain whose middleware provide some).
+template <class Exchange = http::exchange>
+class basic_exchange_harness final : public http::detail::exchange_owner {
 public:
-    exchange_harness() : ex_(ioc_.get_executor(), *this) {}
+    basic_exchange_harness() : ex_(ioc_.get_executor(), *this) {}
 
     /// Parses `raw` (a whole request) and binds the exchange to it; a
     /// target that is no URI reference is bound partially, unless `strict`.
@@ -193,7 +196,7 @@ public:
         REQUIRE((bound || !strict));
     }
 
-    http::exchange& ex() { return ex_; }
+    Exchange& ex() { return ex_; }
     http::request& req() { return ex_.request(); }
     http::response& res() { return ex_.response(); }
     asio::io_context& ioc() { return ioc_; }
@@ -206,10 +209,12 @@ private:
     asio::io_context ioc_;
     http::detail::header_arena arena_{4096};
     std::optional<http::request_parser> parser_;
-    http::exchange ex_;
+    Exchange ex_;
     std::shared_ptr<int> keep_ = std::make_shared<int>(0);
     int resumed_ = 0;
 };
+
+using exchange_harness = basic_exchange_harness<>;
 
 } // namespace http_test
 

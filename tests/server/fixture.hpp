@@ -11,8 +11,8 @@
 #include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
-#include <apikit/http/log_sink.hpp>
-#include <apikit/http/log_writer.hpp>
+#include <apikit/core/log_sink.hpp>
+#include <apikit/core/log_writer.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 
 #include <doctest/doctest.h>
@@ -78,7 +78,7 @@ public:
     std::uint16_t port() const noexcept { return server_.port(); }
     store_type& store() noexcept { return store_; }
     clock_type& clock() noexcept { return store_.clock(); }
-    apikit::http::memory_sink const& log() const noexcept { return sink_; }
+    apikit::memory_sink const& log() const noexcept { return sink_; }
 
 private:
     static apikit::http::server_options options(unsigned threads) {
@@ -92,11 +92,11 @@ private:
 
     store_type store_{start_time};
     apikit::api::signed_cursor cursors_{cursor_secret};
-    apikit::http::memory_sink sink_;
-    std::shared_ptr<apikit::http::log_writer<apikit::http::memory_sink>> log_ =
-        std::make_shared<apikit::http::log_writer<apikit::http::memory_sink>>(sink_);
+    apikit::memory_sink sink_;
+    std::shared_ptr<apikit::log_writer<apikit::memory_sink>> log_ =
+        std::make_shared<apikit::log_writer<apikit::memory_sink>>(sink_);
     limiter_type limiter_;
-    sample::server_type<limiter_type, apikit::http::memory_sink> server_; // last: stops first
+    sample::server_type<limiter_type, apikit::memory_sink> server_; // last: stops first
 };
 
 /// Checks `res` is an error envelope with this status and code, carrying

@@ -20,9 +20,9 @@
 
 #include <apikit/core/clock.hpp>
 #include <apikit/core/json_string.hpp>
+#include <apikit/core/log_writer.hpp>
 #include <apikit/core/timestamp.hpp>
 #include <apikit/http/exchange.hpp>
-#include <apikit/http/log_writer.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/http/request_id.hpp>
 
@@ -36,10 +36,9 @@ namespace apikit::http {
 
 template <class Sink, class Clock = apikit::system_clock>
 class access_log {
-    static_assert(log_sink<Sink>, "the sink of an apikit::http::access_log must model "
-                                  "apikit::http::log_sink");
-    static_assert(apikit::clock<Clock>, "the clock of an apikit::http::access_log must model "
-                                        "apikit::clock");
+    static_assert(log_sink<Sink>, "apikit::http::access_log's Sink must model apikit::log_sink");
+    static_assert(apikit::clock<Clock>,
+                  "apikit::http::access_log's Clock must model apikit::clock");
 
 public:
     using writer_type = log_writer<Sink>;

@@ -15,7 +15,13 @@
 //   void(request const&, response&)                synchronous
 //   void(request const&, response&, continuation)  fills the response later and
 //                                                  then calls the continuation
-//   void(exchange&)                                everything a middleware sees
+//   void(Exchange&)                                everything a middleware sees
+//
+// `app` is `basic_app<exchange>`. A handler that reads what a middleware put
+// in the exchange's slots (the authenticated user, the trace) is registered
+// on a `basic_app<exchange_with<T…>>` naming those slots, and reads them with
+// `http::slot<T>(ex)`; the chain checks that its middleware provide them
+// (context.hpp).
 //
 // What the router decides becomes an error response: an unknown path is a
 // 404 `not_found`, a known path with another method a 405
@@ -26,6 +32,7 @@
 #include <apikit/api/method.hpp>
 #include <apikit/api/router.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/http/context.hpp>
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
 
@@ -39,56 +46,64 @@
 namespace apikit::http {
 
 /// A route handler of one of the three shapes above.
-template <class F>
+template <class F, class Exchange = exchange>
 concept route_handler = std::copy_constructible<F> &&
     (std::invocable<F const&, request const&, response&> ||
      std::invocable<F const&, request const&, response&, continuation> ||
-     std::invocable<F const&, exchange&>);
+     std::invocable<F const&, Exchange&>);
 
-class app {
+template <class Exchange = exchange>
+class basic_app {
+    static_assert(std::is_base_of_v<exchange, Exchange>,
+                  "apikit::http::basic_app's Exchange must be apikit::http::exchange or an "
+                  "apikit::http::exchange_with<...>");
+
 public:
-    using handler_fn = std::function<void(exchange&)>;
+    /// The exchange the routes see; the chain gives its layers the same.
+    using exchange_type = Exchange;
+    using handler_fn = std::function<void(exchange_type&)>;
 
     /// Registers `h` for method `m` on `pattern` (`/users/:id`); a malformed,
     /// duplicate or ambiguous pattern throws std::invalid_argument.
     template <class F>
-    app& route(api::method m, std::string_view pattern, F h) {
-        static_assert(route_handler<F>, "a route's handler must model apikit::http::route_handler");
+    basic_app& route(api::method m, std::string_view pattern, F h) {
+        static_assert(route_handler<F, exchange_type>,
+                      "apikit::http::basic_app::route's F must model apikit::http::route_handler");
         router_.add(m, pattern, adapt(std::move(h)));
         return *this;
     }
 
     template <class F>
-    app& get(std::string_view pattern, F h) {
+    basic_app& get(std::string_view pattern, F h) {
         return route(api::method::get, pattern, std::move(h));
     }
     template <class F>
-    app& head(std::string_view pattern, F h) {
+    basic_app& head(std::string_view pattern, F h) {
         return route(api::method::head, pattern, std::move(h));
     }
     template <class F>
-    app& post(std::string_view pattern, F h) {
+    basic_app& post(std::string_view pattern, F h) {
         return route(api::method::post, pattern, std::move(h));
     }
     template <class F>
-    app& put(std::string_view pattern, F h) {
+    basic_app& put(std::string_view pattern, F h) {
         return route(api::method::put, pattern, std::move(h));
     }
     template <class F>
-    app& patch(std::string_view pattern, F h) {
+    basic_app& patch(std::string_view pattern, F h) {
         return route(api::method::patch, pattern, std::move(h));
     }
     template <class F>
-    app& delete_(std::string_view pattern, F h) {
+    basic_app& delete_(std::string_view pattern, F h) {
         return route(api::method::delete_, pattern, std::move(h));
     }
     template <class F>
-    app& options(std::string_view pattern, F h) {
+    basic_app& options(std::string_view pattern, F h) {
         return route(api::method::options, pattern, std::move(h));
     }
 
     /// The handler of the chain: routes the request and runs its handler.
-    void operator()(exchange& ex) const {
+    void operator()(exchange_type& ex) const {
         auto& req = ex.request();
         auto& res = ex.response();
         auto const m = req.method();
@@ -117,12 +132,12 @@ public:
 private:
     template <class F>
     static handler_fn adapt(F h) {
-        if constexpr (std::invocable<F const&, exchange&>) {
+        if constexpr (std::invocable<F const&, exchange_type&>) {
             return handler_fn(std::move(h));
         } else if constexpr (std::invocable<F const&, request const&, response&>) {
-            return [h = std::move(h)](exchange& ex) { h(ex.request(), ex.response()); };
+            return [h = std::move(h)](exchange_type& ex) { h(ex.request(), ex.response()); };
         } else {
-            return [h = std::move(h)](exchange& ex) {
+            return [h = std::move(h)](exchange_type& ex) {
                 auto k = ex.suspend();
                 h(ex.request(), ex.response(), std::move(k));
             };
@@ -146,6 +161,9 @@ private:
 
     api::router<handler_fn> router_;
 };
+
+/// The routes of a chain whose middleware provide no slot the routes read.
+using app = basic_app<>;
 
 static_assert(handler<app>, "apikit::http::app must model apikit::http::handler");
 

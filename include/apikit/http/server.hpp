@@ -43,7 +43,8 @@ namespace apikit::http {
 
 template <class Handler, class Format = api::envelope_format>
 class server {
-    static_assert(detail::is_chain<Handler> || handler<Handler>,
+    static_assert(detail::is_chain<Handler> ||
+                      handler<Handler, typename detail::handler_exchange<Handler>::type>,
                   "a server's Handler must be an apikit::http::chain or model "
                   "apikit::http::handler");
     static_assert(api::error_format<Format>,

@@ -595,7 +595,7 @@ private:
     header_arena arena_;
     std::optional<request_parser> parser_;
     std::string body_store_;
-    exchange ex_;
+    typename Chain::exchange_type ex_;
     std::string out_;  // responses being serialized
     std::string wbuf_; // responses being written
     steady_time now_{};

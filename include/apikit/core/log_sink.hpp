@@ -1,5 +1,5 @@
-#ifndef APIKIT_HTTP_LOG_SINK_HPP
-#define APIKIT_HTTP_LOG_SINK_HPP
+#ifndef APIKIT_CORE_LOG_SINK_HPP
+#define APIKIT_CORE_LOG_SINK_HPP
 
 // Where batches of log lines go. A sink receives whole lines, each ending in
 // '\n', several at a time, from one thread at a time (the log_writer
@@ -19,7 +19,7 @@
 
 #include <unistd.h>
 
-namespace apikit::http {
+namespace apikit {
 
 template <class S>
 concept log_sink = std::move_constructible<S> && requires(S& s, std::string_view lines) {
@@ -112,9 +112,9 @@ private:
     std::shared_ptr<state> state_;
 };
 
-static_assert(log_sink<fd_sink>, "apikit::http::fd_sink must model apikit::http::log_sink");
-static_assert(log_sink<memory_sink>, "apikit::http::memory_sink must model apikit::http::log_sink");
+static_assert(log_sink<fd_sink>, "apikit::fd_sink must model apikit::log_sink");
+static_assert(log_sink<memory_sink>, "apikit::memory_sink must model apikit::log_sink");
 
-} // namespace apikit::http
+} // namespace apikit
 
 #endif

@@ -1,13 +1,18 @@
-#include "support.hpp"
+#include <apikit/core/log_sink.hpp>
+#include <apikit/core/log_writer.hpp>
 
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
 #include <thread>
 
-using namespace http_test;
+using namespace std::chrono_literals;
 
 TEST_CASE("log_writer batches lines and writes them all at destruction") {
-    http::memory_sink sink;
+    apikit::memory_sink sink;
     {
-        http::log_writer w(sink, {.flush_bytes = 1 << 20, .flush_interval = 1h});
+        apikit::log_writer w(sink, {.flush_bytes = 1 << 20, .flush_interval = 1h});
         for (int i = 0; i < 1000; ++i)
             w.append("line " + std::to_string(i) + "\n");
         CHECK(sink.writes() == 0); // neither full nor old: nothing written yet
@@ -20,8 +25,8 @@ TEST_CASE("log_writer batches lines and writes them all at destruction") {
 }
 
 TEST_CASE("log_writer flushes when a batch is full") {
-    http::memory_sink sink;
-    http::log_writer w(sink, {.flush_bytes = 1000, .flush_interval = 1h});
+    apikit::memory_sink sink;
+    apikit::log_writer w(sink, {.flush_bytes = 1000, .flush_interval = 1h});
     std::string const line(99, 'x');
     for (int i = 0; i < 10; ++i)
         w.append(line + "\n");
@@ -30,8 +35,8 @@ TEST_CASE("log_writer flushes when a batch is full") {
 }
 
 TEST_CASE("log_writer flushes a batch that is old enough") {
-    http::memory_sink sink;
-    http::log_writer w(sink, {.flush_bytes = 1 << 20, .flush_interval = 20ms});
+    apikit::memory_sink sink;
+    apikit::log_writer w(sink, {.flush_bytes = 1 << 20, .flush_interval = 20ms});
     w.append("one\n");
     CHECK(sink.wait_for_lines(1, 10s)); // waits on the flusher, not on a sleep
     w.append("two\n");
@@ -40,9 +45,9 @@ TEST_CASE("log_writer flushes a batch that is old enough") {
 }
 
 TEST_CASE("log_writer: flush() writes now, and lines from many threads arrive whole") {
-    http::memory_sink sink;
+    apikit::memory_sink sink;
     {
-        http::log_writer w(sink, {.flush_bytes = 4096, .flush_interval = 5ms});
+        apikit::log_writer w(sink, {.flush_bytes = 4096, .flush_interval = 5ms});
         w.append("first\n");
         w.flush();
         CHECK(sink.lines() == std::vector<std::string>{"first"});
@@ -73,7 +78,7 @@ TEST_CASE("log_writer: appenders wait for a slow sink rather than drop lines") {
     };
     slow_sink sink;
     {
-        http::log_writer w(sink, {.flush_bytes = 64, .flush_interval = 1ms, .max_bytes = 128});
+        apikit::log_writer w(sink, {.flush_bytes = 64, .flush_interval = 1ms, .max_bytes = 128});
         for (int i = 0; i < 2000; ++i)
             w.append("0123456789abcdef0123456789abcdef\n");
     }
@@ -83,7 +88,7 @@ TEST_CASE("log_writer: appenders wait for a slow sink rather than drop lines") {
 TEST_CASE("fd_sink writes to its descriptor") {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
-    http::fd_sink sink(fds[1]);
+    apikit::fd_sink sink(fds[1]);
     sink.write("hello\n");
     char buf[16] = {};
     CHECK(::read(fds[0], buf, sizeof buf) == 6);

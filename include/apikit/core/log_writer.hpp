@@ -1,5 +1,5 @@
-#ifndef APIKIT_HTTP_LOG_WRITER_HPP
-#define APIKIT_HTTP_LOG_WRITER_HPP
+#ifndef APIKIT_CORE_LOG_WRITER_HPP
+#define APIKIT_CORE_LOG_WRITER_HPP
 
 // Batches log lines for a sink, so that a busy server makes one write(2) per
 // batch rather than one per request. Lines are appended to a buffer under a
@@ -10,7 +10,7 @@
 // `max_bytes`, appenders wait for the flusher: lines are delayed, never
 // dropped.
 
-#include <apikit/http/log_sink.hpp>
+#include <apikit/core/log_sink.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -22,7 +22,7 @@
 #include <thread>
 #include <utility>
 
-namespace apikit::http {
+namespace apikit {
 
 struct log_writer_options {
     std::size_t flush_bytes = 64 * 1024;
@@ -32,8 +32,7 @@ struct log_writer_options {
 
 template <class Sink>
 class log_writer {
-    static_assert(log_sink<Sink>, "the sink of an apikit::http::log_writer must model "
-                                  "apikit::http::log_sink");
+    static_assert(log_sink<Sink>, "apikit::log_writer's Sink must model apikit::log_sink");
 
 public:
     explicit log_writer(Sink sink, log_writer_options opts = {})
@@ -128,6 +127,6 @@ private:
     std::jthread flusher_; // last: starts once everything it uses exists
 };
 
-} // namespace apikit::http
+} // namespace apikit
 
 #endif

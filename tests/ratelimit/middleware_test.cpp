@@ -3,13 +3,13 @@
 // the client key behind trusted proxies, and a store that answers later from
 // another thread — or fails, open or closed.
 
-#include "support.hpp"
+#include "../http/support.hpp"
 
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
-#include <apikit/http/rate_limit.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 #include <apikit/ratelimit/memory_store.hpp>
+#include <apikit/ratelimit/middleware.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -51,10 +51,10 @@ std::string header(response const& r, std::string_view name) {
 
 } // namespace
 
-TEST_CASE("rate_limit: allowed responses carry the headers, then a 429 envelope") {
+TEST_CASE("middleware: allowed responses carry the headers, then a 429 envelope") {
     manual_limiter m(3);
-    running_server server(
-        test_options(), http::chain{http::request_id{}, http::rate_limit{m.limiter}, hello_app()});
+    running_server server(test_options(),
+                          http::chain{http::request_id{}, rl::middleware{m.limiter}, hello_app()});
     client c(server.port());
     for (int i = 0; i < 3; ++i) {
         auto const r = c.get("/users");
@@ -90,11 +90,11 @@ TEST_CASE("rate_limit: allowed responses carry the headers, then a 429 envelope"
     CHECK(header(again, "X-RateLimit-Remaining") == "0");
 }
 
-TEST_CASE("rate_limit: under_path limits its prefix and leaves other paths alone") {
+TEST_CASE("middleware: under_path limits its prefix and leaves other paths alone") {
     manual_limiter m(1);
     running_server server(
         test_options(),
-        http::chain{http::rate_limit{m.limiter, http::under_path<>("/users")}, hello_app()});
+        http::chain{rl::middleware{m.limiter, rl::under_path<>("/users")}, hello_app()});
     client c(server.port());
     CHECK(c.get("/users").result_int() == 200);
     CHECK(c.get("/users").result_int() == 429);
@@ -107,7 +107,7 @@ TEST_CASE("rate_limit: under_path limits its prefix and leaves other paths alone
     CHECK(c.get("/usersettings").result_int() == 404); // not under /users
 }
 
-TEST_CASE("rate_limit: a weighted request, and one that costs more than the capacity") {
+TEST_CASE("middleware: a weighted request, and one that costs more than the capacity") {
     manual_limiter m(10);
     auto cost_from_query = [](http::exchange const& ex,
                               std::string& key) -> std::optional<std::uint64_t> {
@@ -116,7 +116,7 @@ TEST_CASE("rate_limit: a weighted request, and one that costs more than the capa
         return q ? std::stoull(*q) : 1;
     };
     running_server server(test_options(),
-                          http::chain{http::rate_limit{m.limiter, cost_from_query}, hello_app()});
+                          http::chain{rl::middleware{m.limiter, cost_from_query}, hello_app()});
     client c(server.port());
     auto const heavy = c.get("/users?cost=7");
     CHECK(heavy.result_int() == 200);
@@ -130,8 +130,8 @@ TEST_CASE("rate_limit: a weighted request, and one that costs more than the capa
     CHECK(c.get("/users?cost=3").result_int() == 200);
 }
 
-TEST_CASE("rate_limit: the client key comes from X-Forwarded-For only behind a trusted proxy") {
-    auto key_of = [](http::by_client_address const& by, char const* peer, std::string_view xff) {
+TEST_CASE("middleware: the client key comes from X-Forwarded-For only behind a trusted proxy") {
+    auto key_of = [](rl::by_client_address const& by, char const* peer, std::string_view xff) {
         exchange_harness h;
         std::string raw = "GET /users HTTP/1.1\r\nHost: x\r\n";
         if (!xff.empty())
@@ -142,26 +142,26 @@ TEST_CASE("rate_limit: the client key comes from X-Forwarded-For only behind a t
         CHECK(by(h.ex(), key) == std::optional<std::uint64_t>(1));
         return key;
     };
-    http::by_client_address const direct;
+    rl::by_client_address const direct;
     CHECK(key_of(direct, "203.0.113.7", "") == "ip:203.0.113.7");
     CHECK(key_of(direct, "203.0.113.7", "198.51.100.1") == "ip:203.0.113.7");
     CHECK(key_of(direct, "10.20.0.255", "") == "ip:10.20.0.255");
     CHECK(key_of(direct, "2001:db8:1:2:3:4:5:6", "") == "ip:2001:db8:1:2::/64");
 
-    http::by_client_address const behind_proxy(rl::trusted_proxies::parse({"10.0.0.0/8"}).value());
+    rl::by_client_address const behind_proxy(rl::trusted_proxies::parse({"10.0.0.0/8"}).value());
     CHECK(key_of(behind_proxy, "10.1.2.3", "198.51.100.1") == "ip:198.51.100.1");
     CHECK(key_of(behind_proxy, "10.1.2.3", "1.1.1.1, 198.51.100.1, 10.9.9.9") == "ip:198.51.100.1");
     CHECK(key_of(behind_proxy, "10.1.2.3", "") == "ip:10.1.2.3");
     CHECK(key_of(behind_proxy, "203.0.113.7", "198.51.100.1") == "ip:203.0.113.7");
 }
 
-TEST_CASE("rate_limit: two clients behind one trusted proxy have their own limits") {
+TEST_CASE("middleware: two clients behind one trusted proxy have their own limits") {
     manual_limiter m(1);
     running_server server(
         test_options(),
-        http::chain{http::rate_limit{
+        http::chain{rl::middleware{
                         m.limiter,
-                        http::by_client_address(rl::trusted_proxies::parse({"127.0.0.1"}).value())},
+                        rl::by_client_address(rl::trusted_proxies::parse({"127.0.0.1"}).value())},
                     hello_app()});
     client c(server.port());
     auto get_as = [&](char const* client_ip) {
@@ -244,14 +244,14 @@ struct store_thread {
 
 } // namespace
 
-TEST_CASE("rate_limit: an asynchronous store suspends the request and resumes it") {
+TEST_CASE("middleware: an asynchronous store suspends the request and resumes it") {
     store_thread st;
     manual clock{manual::time_point(std::chrono::hours(1000))};
     rl::limiter<answer_later_store, manual_ref> limiter(
         rl::policy{rl::limit{"default", 2, rl::per_second(1)}}, manual_ref(clock),
         asio::any_io_executor(st.ioc.get_executor()));
     running_server server(test_options(),
-                          http::chain{http::request_id{}, http::rate_limit{limiter}, hello_app()});
+                          http::chain{http::request_id{}, rl::middleware{limiter}, hello_app()});
     client c(server.port());
     auto const first = c.get("/users");
     CHECK(first.result_int() == 200);
@@ -279,13 +279,13 @@ TEST_CASE("rate_limit: an asynchronous store suspends the request and resumes it
     CHECK(limiter.get_store().calls() == 4);
 }
 
-TEST_CASE("rate_limit: pipelined requests through an asynchronous store answer in order") {
+TEST_CASE("middleware: pipelined requests through an asynchronous store answer in order") {
     store_thread st;
     manual clock{manual::time_point(std::chrono::hours(1000))};
     rl::limiter<answer_later_store, manual_ref> limiter(
         rl::policy{rl::limit{"default", 5, rl::per_second(1)}}, manual_ref(clock),
         asio::any_io_executor(st.ioc.get_executor()));
-    running_server server(test_options(), http::chain{http::rate_limit{limiter}, hello_app()});
+    running_server server(test_options(), http::chain{rl::middleware{limiter}, hello_app()});
     client c(server.port());
     std::string burst;
     for (int i = 0; i < 8; ++i)
@@ -297,4 +297,92 @@ TEST_CASE("rate_limit: pipelined requests through an asynchronous store answer i
         if (i < 5)
             CHECK(header(r, "X-RateLimit-Remaining") == std::to_string(4 - i));
     }
+}
+
+namespace {
+
+/// Who a stand-in authentication middleware found: the user an
+/// `X-Test-User` header names, or nobody. The authentication area's
+/// principal reaches the rate limiter the same way: through a slot of the
+/// exchange that models `ratelimit::subject_slot`.
+struct test_principal {
+    std::string id;
+    std::string_view subject() const noexcept { return id; }
+    void clear() noexcept { id.clear(); }
+};
+
+struct stand_in_auth {
+    using provides = http::slots<test_principal>;
+
+    template <class Exchange>
+    http::flow on_request(Exchange& ex) const {
+        if (auto const user = ex.request().header("X-Test-User"))
+            http::slot<test_principal>(ex).id.assign(*user);
+        return http::flow::next;
+    }
+};
+
+static_assert(rl::subject_slot<test_principal>);
+static_assert(!rl::request_classifier<rl::by_subject<test_principal>>,
+              "by_subject reads a slot: it classifies only an exchange that carries it");
+static_assert(
+    rl::request_classifier<rl::by_subject<test_principal>, http::exchange_with<test_principal>>);
+
+bhttp::request<bhttp::string_body> get_as_user(std::string_view target, std::string_view user) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
+    req.set(bhttp::field::host, "test");
+    if (!user.empty())
+        req.set("X-Test-User", user);
+    return req;
+}
+
+} // namespace
+
+TEST_CASE("middleware: by_subject keys a request by the user an earlier middleware found") {
+    manual_limiter m(2);
+    running_server server(test_options(),
+                          http::chain{stand_in_auth{},
+                                      rl::middleware{m.limiter, rl::by_subject<test_principal>{}},
+                                      hello_app()});
+    using chain_type =
+        http::chain<stand_in_auth,
+                    rl::middleware<decltype(m.limiter), rl::by_subject<test_principal>>, http::app>;
+    static_assert(std::is_same_v<chain_type::exchange_type, http::exchange_with<test_principal>>);
+
+    client c(server.port()); // one connection: every user and nobody share one address
+    auto status_as = [&](std::string_view user) {
+        c.send(get_as_user("/users", user));
+        return c.read().result_int();
+    };
+    CHECK(status_as("ada") == 200);
+    CHECK(status_as("ada") == 200);
+    CHECK(status_as("ada") == 429); // ada's own budget is spent
+    CHECK(status_as("bob") == 200); // bob has his own, from the same address
+    // The next request on the same connection names nobody: the slot was
+    // reset, so it is keyed by the address, not by the previous user.
+    CHECK(status_as("") == 200);
+    CHECK(status_as("") == 200);
+    CHECK(status_as("") == 429);
+    CHECK(status_as("bob") == 200);
+    CHECK(status_as("bob") == 429);
+}
+
+TEST_CASE("middleware: under_path passes on what its inner classifier needs") {
+    using scoped = rl::under_path<rl::by_subject<test_principal>>;
+    static_assert(std::is_same_v<http::needs_of_t<scoped>, http::slots<test_principal>>);
+    static_assert(std::is_same_v<http::needs_of_t<rl::middleware<rl::limiter<>, scoped>>,
+                                 http::slots<test_principal>>);
+    static_assert(std::is_same_v<http::needs_of_t<rl::middleware<rl::limiter<>>>, http::slots<>>);
+
+    manual_limiter m(1);
+    running_server server(
+        test_options(),
+        http::chain{stand_in_auth{}, rl::middleware{m.limiter, scoped("/users")}, hello_app()});
+    client c(server.port());
+    c.send(get_as_user("/users", "ada"));
+    CHECK(c.read().result_int() == 200);
+    c.send(get_as_user("/users", "ada"));
+    CHECK(c.read().result_int() == 429);
+    c.send(get_as_user("/healthz", "ada"));
+    CHECK(c.read().result_int() == 200); // not under /users
 }
