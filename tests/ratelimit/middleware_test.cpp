@@ -305,6 +305,7 @@ namespace {
 /// `X-Test-User` header names, or nobody. The authentication area's
 /// principal reaches the rate limiter the same way: through a slot of the
 /// exchange that models `ratelimit::subject_slot`.
+// [stand-in-auth]
 struct test_principal {
     std::string id;
     std::string_view subject() const noexcept { return id; }
@@ -321,6 +322,7 @@ struct stand_in_auth {
         return http::flow::next;
     }
 };
+// [stand-in-auth]
 
 static_assert(rl::subject_slot<test_principal>);
 static_assert(!rl::request_classifier<rl::by_subject<test_principal>>,
@@ -340,10 +342,12 @@ bhttp::request<bhttp::string_body> get_as_user(std::string_view target, std::str
 
 TEST_CASE("middleware: by_subject keys a request by the user an earlier middleware found") {
     manual_limiter m(2);
+    // [by-subject-chain]
     running_server server(test_options(),
                           http::chain{stand_in_auth{},
                                       rl::middleware{m.limiter, rl::by_subject<test_principal>{}},
                                       hello_app()});
+    // [by-subject-chain]
     using chain_type =
         http::chain<stand_in_auth,
                     rl::middleware<decltype(m.limiter), rl::by_subject<test_principal>>, http::app>;
