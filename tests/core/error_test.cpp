@@ -1,11 +1,17 @@
 #include <apikit/core/error.hpp>
+#include <apikit/core/error_category.hpp>
 
 #include <doctest/doctest.h>
 
 #include <boost/system/errc.hpp>
+#include <boost/system/system_category.hpp>
 
+#include <array>
+#include <cerrno>
+#include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 
 TEST_CASE("every errc has one status, one code and one message") {
     std::set<std::string_view> codes;
@@ -83,4 +89,113 @@ TEST_CASE("result<T> carries a value or an apikit error") {
     auto const r = parse(-1);
     REQUIRE(r.has_error());
     CHECK(r.error() == apikit::errc::validation_error);
+}
+
+// An area's codes as an area declares them: an enum, its table, and
+// make_error_code brought into the enum's namespace.
+namespace sample {
+enum class failure : int { unreachable = 1, refused, bad_input };
+} // namespace sample
+
+template <>
+struct apikit::error_table<sample::failure> {
+    static constexpr char const* name = "sample";
+    static constexpr std::uint64_t id = 0x51d2c0a7e94b3f18;
+    static constexpr std::string_view unknown = "sample: unknown error";
+    static constexpr std::array<error_row<sample::failure>, 3> rows{{
+        {sample::failure::unreachable, "sample: the store did not answer",
+         errc::service_unavailable, condition::backend_unavailable},
+        {sample::failure::refused, "sample: the store refused", errc::forbidden},
+        {sample::failure::bad_input, "sample: bad input", errc::validation_error},
+    }};
+};
+
+namespace sample {
+using apikit::make_error_code;
+} // namespace sample
+
+// Near misses: an enum with no table, and one whose table lacks the message
+// of an unknown value.
+namespace sample {
+enum class untabled : int { x = 1 };
+enum class half_tabled : int { x = 1 };
+} // namespace sample
+
+template <>
+struct apikit::error_table<sample::half_tabled> {
+    static constexpr char const* name = "half";
+    static constexpr std::uint64_t id = 1;
+    static constexpr std::array<error_row<sample::half_tabled>, 1> rows{{
+        {sample::half_tabled::x, "x", errc::internal_error},
+    }};
+};
+
+static_assert(apikit::error_enum<sample::failure>);
+static_assert(boost::system::is_error_code_enum<sample::failure>::value);
+static_assert(!apikit::error_enum<sample::untabled>);
+static_assert(!boost::system::is_error_code_enum<sample::untabled>::value);
+static_assert(!apikit::error_enum<sample::half_tabled>);
+static_assert(!apikit::error_enum<apikit::errc>); // apikit's own codes have a category of their own
+
+TEST_CASE("an area's table gives its enum a category, messages and codes") {
+    boost::system::error_code const ec = sample::failure::refused;
+    CHECK(ec.category() == apikit::error_category_of<sample::failure>());
+    CHECK(std::string(ec.category().name()) == "sample");
+    CHECK(ec == sample::failure::refused);
+    CHECK(ec != sample::failure::unreachable);
+    CHECK(ec != apikit::errc::forbidden); // a code of another category, however it is answered
+    CHECK(ec.message() == "sample: the store refused");
+    char buf[12];
+    CHECK(std::string(ec.category().message(ec.value(), buf, sizeof buf)) == "sample: the");
+    CHECK(ec.category().message(0, buf, 0) == buf); // no room, nothing written
+    CHECK(ec.category().message(99) == "sample: unknown error");
+}
+
+TEST_CASE("an area's category is one, by its id, whatever object holds it") {
+    apikit::table_error_category<sample::failure> const another;
+    CHECK(another == apikit::error_category_of<sample::failure>());
+    boost::system::error_code const ec(2, another);
+    CHECK(ec == sample::failure::refused);
+    CHECK(apikit::to_errc(ec) == apikit::errc::forbidden);
+}
+
+TEST_CASE("an area's code is answered with its row's errc, and nothing else") {
+    CHECK(apikit::to_errc(sample::failure::unreachable) == apikit::errc::service_unavailable);
+    CHECK(apikit::http_status(sample::failure::unreachable) == 503);
+    CHECK(apikit::to_errc(sample::failure::refused) == apikit::errc::forbidden);
+    CHECK(apikit::http_status(sample::failure::bad_input) == 422);
+    boost::system::error_code const bogus(99, apikit::error_category_of<sample::failure>());
+    CHECK(apikit::to_errc(bogus) == apikit::errc::internal_error);
+}
+
+TEST_CASE("backend_unavailable holds the codes whose rows put them in it") {
+    using apikit::condition;
+    boost::system::error_code const down = sample::failure::unreachable;
+    CHECK(down == condition::backend_unavailable);
+    CHECK(condition::backend_unavailable == down);
+    CHECK(make_error_code(sample::failure::refused) != condition::backend_unavailable);
+    CHECK(make_error_code(sample::failure::bad_input) != condition::backend_unavailable);
+    boost::system::error_code const bogus(99, apikit::error_category_of<sample::failure>());
+    CHECK(bogus != condition::backend_unavailable);
+    // A 503 of apikit's own (a server shutting down) is not a backend's failure.
+    CHECK(make_error_code(apikit::errc::service_unavailable) != condition::backend_unavailable);
+}
+
+TEST_CASE("backend_unavailable holds the system's ways of not reaching a peer") {
+    using apikit::condition;
+    namespace bs = boost::system;
+    for (int e : {ECONNREFUSED, ECONNRESET, ECONNABORTED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH,
+                  ENETDOWN, EPIPE, ENOTCONN}) {
+        CAPTURE(e);
+        CHECK(bs::error_code(e, bs::system_category()) == condition::backend_unavailable);
+        CHECK(bs::error_code(e, bs::generic_category()) == condition::backend_unavailable);
+    }
+    for (int e : {EINVAL, ECANCELED, ENOMEM, EACCES}) {
+        CAPTURE(e);
+        CHECK(bs::error_code(e, bs::system_category()) != condition::backend_unavailable);
+    }
+    CHECK(bs::error_code() != condition::backend_unavailable);
+    auto const c = make_error_condition(condition::backend_unavailable);
+    CHECK(std::string(c.category().name()) == "apikit.condition");
+    CHECK(c.message() == "a backend did not answer (not connected, timed out, or unreachable)");
 }

@@ -275,7 +275,7 @@ TEST_CASE("redis store: when Redis is down it fails open or closed, and counts i
     CHECK(open.failures() == 3);
     CHECK(closed.outages() == 3);
     CHECK(open.bad_replies() == 0);
-    CHECK(redis::is_outage(open.last_failure()));
+    CHECK(open.last_failure() == apikit::condition::backend_unavailable);
 
     // Back: decisions are Redis's again (the server restarted empty).
     server.restart();

@@ -6,13 +6,24 @@
 // Every layer reports failure as a boost::system::error_code of this category,
 // and the HTTP layer turns it into a response through this table alone, so a
 // code cannot mean 409 in one place and 400 in another.
+//
+// An area with codes of its own (redis::error, …) keeps them in a category of
+// its own, made from a table by core/error_category.hpp; each of its codes
+// names the errc it is answered with, and to_errc() reads that. Conditions
+// (apikit::condition) group codes of many categories by what a caller does
+// about them: `ec == condition::backend_unavailable` is true for every way a
+// backend can fail to answer, whichever backend it is.
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 
 namespace apikit {
@@ -111,12 +122,30 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
-/// The `errc` an error code stands for: itself when it is apikit's, else
+/// The base of an area's error category (core/error_category.hpp makes one
+/// from the area's table): a category each of whose codes is answered with
+/// one apikit::errc.
+class area_error_category : public boost::system::error_category {
+public:
+    /// The errc code `ev` of this category is answered with over HTTP;
+    /// internal_error for a value the area does not define.
+    [[nodiscard]] virtual errc answer(int ev) const noexcept = 0;
+
+protected:
+    constexpr explicit area_error_category(std::uint64_t id) noexcept
+        : boost::system::error_category(id) {}
+    ~area_error_category() = default;
+};
+
+/// The `errc` an error code stands for: itself when it is apikit's, the row
+/// of its area's table when it is an area's (redis::error, …), else
 /// `internal_error`, so a foreign failure never leaks its text to a client.
 inline errc to_errc(boost::system::error_code const& ec) noexcept {
     if (ec.category() == error_category() && ec.value() > 0 &&
         ec.value() <= static_cast<int>(errc::service_unavailable))
         return static_cast<errc>(ec.value());
+    if (auto const* area = dynamic_cast<area_error_category const*>(&ec.category()))
+        return area->answer(ec.value());
     return errc::internal_error;
 }
 
@@ -129,9 +158,89 @@ inline unsigned http_status(boost::system::error_code const& ec) noexcept {
 template <class T>
 using result = boost::system::result<T, boost::system::error_code>;
 
+/// What a caller does about a failure, whichever component reported it:
+/// error conditions, compared with `==` to codes of any category.
+enum class condition : int {
+    // 0 is "no error" in every category; no condition uses it.
+
+    /// A backend (Redis, PostgreSQL, …) did not answer: not connected, timed
+    /// out, the connection lost or refused, the handshake refused. Each
+    /// backend's table says which of its codes these are; the system's own
+    /// network errors (connection refused or reset, unreachable, timed out)
+    /// and an unresolved host name are too. A backend's outage policy (fail
+    /// open, fail closed, fall through to the source) decides on this, and
+    /// an API answers it with errc::service_unavailable (503).
+    backend_unavailable = 1,
+};
+
+/// The category of apikit::condition; its name is "apikit.condition".
+class condition_category_impl final : public boost::system::error_category {
+public:
+    constexpr condition_category_impl() noexcept
+        : boost::system::error_category(0x3c5b8e0a4d17f962) {}
+
+    char const* name() const noexcept override { return "apikit.condition"; }
+
+    std::string message(int ev) const override { return describe(ev); }
+
+    char const* message(int ev, char*, std::size_t) const noexcept override { return describe(ev); }
+
+    /// The codes of other categories that this category itself recognizes:
+    /// the system's ways of not reaching a peer. An area's codes are
+    /// recognized by the area's own category, from its table.
+    bool equivalent(boost::system::error_code const& code, int ev) const noexcept override {
+        if (ev != static_cast<int>(condition::backend_unavailable))
+            return code.category() == *this && code.value() == ev;
+        auto const generic = code.default_error_condition();
+        if (generic.category() == boost::system::generic_category()) {
+            switch (static_cast<std::errc>(generic.value())) {
+            case std::errc::connection_refused:
+            case std::errc::connection_reset:
+            case std::errc::connection_aborted:
+            case std::errc::not_connected:
+            case std::errc::broken_pipe:
+            case std::errc::timed_out:
+            case std::errc::host_unreachable:
+            case std::errc::network_unreachable:
+            case std::errc::network_down:
+            case std::errc::network_reset:
+            case std::errc::address_not_available:
+                return true;
+            default:
+                return false;
+            }
+        }
+        // A host name that did not resolve: Asio's resolver reports it in
+        // its own category, which a core header may not include.
+        return std::strcmp(code.category().name(), "asio.netdb") == 0;
+    }
+
+private:
+    static char const* describe(int ev) noexcept {
+        switch (static_cast<condition>(ev)) {
+        case condition::backend_unavailable:
+            return "a backend did not answer (not connected, timed out, or unreachable)";
+        }
+        return "apikit: unknown condition";
+    }
+};
+
+inline constexpr condition_category_impl condition_category_instance{};
+
+inline boost::system::error_category const& condition_category() noexcept {
+    return condition_category_instance;
+}
+
+inline boost::system::error_condition make_error_condition(condition c) noexcept {
+    return {static_cast<int>(c), condition_category()};
+}
+
 } // namespace apikit
 
 template <>
 struct boost::system::is_error_code_enum<apikit::errc> : std::true_type {};
+
+template <>
+struct boost::system::is_error_condition_enum<apikit::condition> : std::true_type {};
 
 #endif

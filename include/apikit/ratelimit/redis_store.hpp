@@ -126,7 +126,8 @@ struct redis_store_state {
         , keys("rl", opts.key_prefix) {}
 
     void record(boost::system::error_code ec) {
-        (redis::is_outage(ec) ? outages : bad_replies).fetch_add(1, std::memory_order_relaxed);
+        (ec == condition::backend_unavailable ? outages : bad_replies)
+            .fetch_add(1, std::memory_order_relaxed);
         std::lock_guard lock(last_mutex);
         last = ec;
     }
@@ -277,7 +278,8 @@ public:
     Connection& connection() const noexcept { return *conn_; }
 
     /// Decisions made without Redis because it could not be reached
-    /// (redis::is_outage: not connected, timeout, connection lost…).
+    /// (condition::backend_unavailable: not connected, timeout, connection
+    /// lost…).
     std::uint64_t outages() const noexcept {
         return state_->outages.load(std::memory_order_relaxed);
     }

@@ -3,7 +3,13 @@
 
 // The Redis client's own error codes, in a category of their own ("apikit.redis"):
 // they say more than apikit::errc can (was the command sent? may it have
-// run?), and a backend turns them into apikit::errc once, through to_errc().
+// run?). The table below is the one place that says what each means to a
+// client (the apikit::errc that apikit::to_errc answers it with) and which
+// of them mean "Redis did not answer": those compare equal to
+// apikit::condition::backend_unavailable, the condition a backend's outage
+// policy (fail open, fail closed) decides on. The rest (a reply of the wrong
+// type, keys in two slots, a bad URL) are bugs or bad configuration, and
+// stay errors, answered 500.
 //
 // The rule a caller reasons with: a command that completes with an error code
 // is one whose reply apikit does not have. Whether it ran on the server is
@@ -13,12 +19,14 @@
 // the command completed, and its reply says what Redis thought of it.
 
 #include <apikit/core/error.hpp>
+#include <apikit/core/error_category.hpp>
 
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <string>
-#include <type_traits>
+#include <array>
+#include <cstdint>
+#include <string_view>
 
 namespace apikit::redis {
 
@@ -51,104 +59,67 @@ enum class error : int {
     url_unsupported, ///< a query or fragment: no option is read from a URL
 };
 
-/// The category of `redis::error`; its name is "apikit.redis".
-class error_category_impl final : public boost::system::error_category {
-public:
-    constexpr error_category_impl() noexcept : boost::system::error_category(0x6a7e2d1c9b35f047) {}
-
-    char const* name() const noexcept override { return "apikit.redis"; }
-
-    std::string message(int ev) const override { return describe(ev); }
-
-    static char const* describe(int ev) noexcept {
-        switch (static_cast<error>(ev)) {
-        case error::not_connected:
-            return "redis: not connected (the command was not sent)";
-        case error::queue_full:
-            return "redis: too many commands waiting (the command was not sent)";
-        case error::timeout:
-            return "redis: no reply in time (the command may have run)";
-        case error::connection_lost:
-            return "redis: the connection was lost with the command in flight (it may have run)";
-        case error::closed:
-            return "redis: the connection is closed";
-        case error::protocol_error:
-            return "redis: the server's reply is not valid RESP";
-        case error::handshake_failed:
-            return "redis: the server refused SELECT or PING on connect";
-        case error::auth_failed:
-            return "redis: authentication failed (a wrong user or password, or none given)";
-        case error::server_error:
-            return "redis: the server answered with an error";
-        case error::unexpected_reply:
-            return "redis: the reply's type or value is not the one asked for";
-        case error::cross_slot:
-            return "redis: the keys of one script must share a hash slot (use one hash tag)";
-        case error::url_syntax:
-            return "redis URL: not a valid URL (expected redis://[user:password@]host[:port][/db])";
-        case error::url_scheme:
-            return "redis URL: the scheme must be redis:// (rediss:// is not supported)";
-        case error::url_host:
-            return "redis URL: the host is missing";
-        case error::url_port:
-            return "redis URL: the port must be a number from 1 to 65535";
-        case error::url_database:
-            return "redis URL: the path must be /N, N a database number";
-        case error::url_credentials:
-            return "redis URL: a user name needs a password (user:password@)";
-        case error::url_unsupported:
-            return "redis URL: query strings and fragments are not supported";
-        }
-        return "redis: unknown error";
-    }
-};
-
-inline constexpr error_category_impl error_category_instance{};
-
-inline boost::system::error_category const& error_category() noexcept {
-    return error_category_instance;
-}
-
-inline boost::system::error_code make_error_code(error e) noexcept {
-    return {static_cast<int>(e), error_category()};
-}
-
-/// True when `ec` means "Redis did not answer": the connection is down,
-/// overloaded, timed out, refused the handshake, or was closed — any failure
-/// to reach the server, including the system's own (connection refused).
-/// Those are the failures a backend's outage policy (fail open / fail closed)
-/// decides on; the rest (a reply of the wrong type, keys in two slots) are
-/// bugs, and stay errors.
-inline bool is_outage(boost::system::error_code const& ec) noexcept {
-    if (!ec)
-        return false;
-    if (ec.category() != error_category())
-        return true;
-    switch (static_cast<error>(ec.value())) {
-    case error::not_connected:
-    case error::queue_full:
-    case error::timeout:
-    case error::connection_lost:
-    case error::closed:
-    case error::protocol_error:
-    case error::handshake_failed:
-    case error::auth_failed:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/// The apikit::errc a failure is answered with over HTTP: an outage is
-/// `service_unavailable` (503); anything else is `internal_error` (500), so
-/// no Redis message ever reaches a client.
-inline errc to_errc(boost::system::error_code const& ec) noexcept {
-    return is_outage(ec) ? errc::service_unavailable : errc::internal_error;
-}
-
 } // namespace apikit::redis
 
+/// redis::error's table: each code's message, the apikit::errc a client is
+/// answered with, and whether it means that Redis did not answer.
 template <>
-struct boost::system::is_error_code_enum<apikit::redis::error> : std::true_type {};
+struct apikit::error_table<apikit::redis::error> {
+    using error = redis::error;
+    static constexpr char const* name = "apikit.redis";
+    static constexpr std::uint64_t id = 0x6a7e2d1c9b35f047;
+    static constexpr std::string_view unknown = "redis: unknown error";
+    static constexpr auto unavailable = condition::backend_unavailable;
+    static constexpr std::array<error_row<error>, 18> rows{{
+        {error::not_connected, "redis: not connected (the command was not sent)",
+         errc::service_unavailable, unavailable},
+        {error::queue_full, "redis: too many commands waiting (the command was not sent)",
+         errc::service_unavailable, unavailable},
+        {error::timeout, "redis: no reply in time (the command may have run)",
+         errc::service_unavailable, unavailable},
+        {error::connection_lost,
+         "redis: the connection was lost with the command in flight (it may have run)",
+         errc::service_unavailable, unavailable},
+        {error::closed, "redis: the connection is closed", errc::service_unavailable, unavailable},
+        {error::protocol_error, "redis: the server's reply is not valid RESP",
+         errc::service_unavailable, unavailable},
+        {error::handshake_failed, "redis: the server refused SELECT or PING on connect",
+         errc::service_unavailable, unavailable},
+        {error::auth_failed,
+         "redis: authentication failed (a wrong user or password, or none given)",
+         errc::service_unavailable, unavailable},
+        {error::server_error, "redis: the server answered with an error", errc::internal_error},
+        {error::unexpected_reply, "redis: the reply's type or value is not the one asked for",
+         errc::internal_error},
+        {error::cross_slot,
+         "redis: the keys of one script must share a hash slot (use one hash tag)",
+         errc::internal_error},
+        {error::url_syntax,
+         "redis URL: not a valid URL (expected redis://[user:password@]host[:port][/db])",
+         errc::internal_error},
+        {error::url_scheme, "redis URL: the scheme must be redis:// (rediss:// is not supported)",
+         errc::internal_error},
+        {error::url_host, "redis URL: the host is missing", errc::internal_error},
+        {error::url_port, "redis URL: the port must be a number from 1 to 65535",
+         errc::internal_error},
+        {error::url_database, "redis URL: the path must be /N, N a database number",
+         errc::internal_error},
+        {error::url_credentials, "redis URL: a user name needs a password (user:password@)",
+         errc::internal_error},
+        {error::url_unsupported, "redis URL: query strings and fragments are not supported",
+         errc::internal_error},
+    }};
+};
+
+namespace apikit::redis {
+
+/// The category of `redis::error`; its name is "apikit.redis".
+[[nodiscard]] inline boost::system::error_category const& error_category() noexcept {
+    return error_category_of<error>();
+}
+
+using apikit::make_error_code;
+
+} // namespace apikit::redis
 
 #endif
