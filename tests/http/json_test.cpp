@@ -18,6 +18,21 @@ TEST_CASE("is_json_media_type: application/json, any case, any parameters, UTF-8
     CHECK_FALSE(http::is_json_media_type("application/json; charset=utf-16"));
 }
 
+TEST_CASE("is_json_media_type reads parameters as RFC 9110 writes them") {
+    // A quoted value may escape, and hold a ';' that separates nothing.
+    CHECK(http::is_json_media_type(R"(application/json; charset="utf\-8")"));
+    CHECK(http::is_json_media_type(R"(application/json; foo="a;charset=latin1")"));
+    CHECK(http::is_json_media_type("application/json;; ;charset=utf-8;"));
+    // Parameters other than charset are not judged; a charset must be UTF-8.
+    CHECK(http::is_json_media_type("application/json; foo"));
+    CHECK(http::is_json_media_type("application/json; charset =latin1")); // not `charset`
+    CHECK_FALSE(http::is_json_media_type("application/json; charset= utf-8"));
+    CHECK_FALSE(http::is_json_media_type("application/json; charset="));
+    CHECK_FALSE(http::is_json_media_type(R"(application/json; charset="utf-8)"));
+    CHECK_FALSE(http::is_json_media_type("application/json; charset=utf-8; charset=latin1"));
+    CHECK_FALSE(http::is_json_media_type("application/json; charset=utf-8-but-longer"));
+}
+
 namespace {
 
 apikit::api::api_error error_for(std::string const& raw) {

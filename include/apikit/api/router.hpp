@@ -38,6 +38,7 @@
 #include <apikit/api/error.hpp>
 #include <apikit/api/method.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
@@ -66,55 +67,6 @@ inline constexpr std::size_t max_path_params = 8;
 inline constexpr std::size_t max_route_segments = 32;
 
 namespace detail {
-
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-// True when every `%` in `s` starts a `%XX` escape with two hex digits.
-constexpr bool valid_percent_escapes(std::string_view s) noexcept {
-    for (std::size_t i = s.find('%'); i != s.npos; i = s.find('%', i + 3))
-        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
-            return false;
-    return true;
-}
-
-// `literal` (never encoded) against the segment `raw` (escapes validated),
-// comparing decoded characters without decoding into a buffer.
-constexpr bool decoded_equals(std::string_view literal, std::string_view raw) noexcept {
-    std::size_t i = 0;
-    for (char const c : literal) {
-        if (i == raw.size())
-            return false;
-        char d = raw[i];
-        if (d == '%') {
-            d = static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
-            i += 3;
-        } else {
-            ++i;
-        }
-        if (c != d)
-            return false;
-    }
-    return i == raw.size();
-}
-
-inline void percent_decode_to(std::string& out, std::string_view raw) {
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%') {
-            out.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
-            i += 2;
-        } else {
-            out.push_back(raw[i]);
-        }
-    }
-}
 
 constexpr bool is_pchar_literal(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
@@ -200,16 +152,19 @@ private:
         entries_[size_++] = {name, raw, 0, 0, false};
     }
 
-    void decode() {
+    // False for a malformed escape, which locate() has already refused.
+    [[nodiscard]] bool decode() {
         for (std::size_t i = 0; i < size_; ++i) {
             auto& e = entries_[i];
             if (e.raw.find('%') == e.raw.npos)
                 continue;
             e.offset = static_cast<std::uint32_t>(decoded_.size());
-            detail::percent_decode_to(decoded_, e.raw);
+            if (!grammar::append_percent_decoded(decoded_, e.raw, grammar::plus_means::plus))
+                return false;
             e.size = static_cast<std::uint32_t>(decoded_.size() - e.offset);
             e.decoded = true;
         }
+        return true;
     }
 
     std::array<entry, max_path_params> entries_{};
@@ -320,7 +275,8 @@ public:
             h = nd.handlers[static_cast<std::size_t>(method::get)];
         if (h == npos)
             return routing_error{errc::method_not_allowed, nd.allowed};
-        out.params_.decode();
+        if (!out.params_.decode())
+            return routing_error{errc::malformed_request, {}};
         out.handler_ = &handlers_[h];
         out.pattern_ = nd.pattern;
         out.allowed_ = nd.allowed;
@@ -439,7 +395,7 @@ private:
         }
         if (path.empty() || path.front() != '/')
             return not_found;
-        if (!detail::valid_percent_escapes(path))
+        if (!grammar::has_valid_percent_escapes(path))
             return routing_error{errc::malformed_request, {}};
         if (path.size() > 1 && path.back() == '/' && path[path.size() - 2] != '/')
             path.remove_suffix(1);
@@ -478,7 +434,8 @@ private:
             return npos;
         bool const encoded = seg.find('%') != seg.npos;
         for (auto const& [lit, child] : nd.literals) {
-            if (encoded ? detail::decoded_equals(lit, seg) : lit == seg) {
+            if (encoded ? grammar::percent_decoded_equals(seg, lit, grammar::plus_means::plus)
+                        : lit == seg) {
                 if (auto const r = walk(child, rest.subspan(1), params); r != npos)
                     return r;
                 break; // literals are distinct: no other one matches

@@ -13,6 +13,7 @@
 
 #include <apikit/api/error.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/response.hpp>
 
@@ -21,43 +22,28 @@
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <string>
 #include <string_view>
 
 namespace apikit::http {
 
-namespace detail {
-
-inline std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-} // namespace detail
-
 /// True for `application/json`, in any case, with or without parameters, as
 /// long as a `charset` parameter, if any, is UTF-8 (RFC 8259 §8.1: JSON
-/// exchanged between systems is UTF-8).
-inline bool is_json_media_type(std::string_view content_type) noexcept {
+/// exchanged between systems is UTF-8), as a token or a quoted string.
+/// Parameters that are not `charset` are not looked at, well-formed or not.
+[[nodiscard]] inline bool is_json_media_type(std::string_view content_type) noexcept {
     auto const semi = content_type.find(';');
-    if (!detail::iequals(detail::trim_ows(content_type.substr(0, semi)), "application/json"))
+    if (!grammar::iequals(grammar::trim_ows(content_type.substr(0, semi)), "application/json"))
         return false;
-    auto params = semi == std::string_view::npos ? std::string_view{} : content_type.substr(semi);
-    while (!params.empty()) {
-        params.remove_prefix(1); // the ';'
-        auto const next = params.find(';');
-        auto const param = detail::trim_ows(params.substr(0, next));
-        params = next == std::string_view::npos ? std::string_view{} : params.substr(next);
-        auto const eq = param.find('=');
-        if (eq == std::string_view::npos || !detail::iequals(param.substr(0, eq), "charset"))
+    if (semi == std::string_view::npos)
+        return true;
+    for (auto const [name, value] : grammar::parameters(content_type.substr(semi))) {
+        if (!grammar::iequals(name, "charset"))
             continue;
-        auto v = param.substr(eq + 1);
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-            v = v.substr(1, v.size() - 2);
-        if (!detail::iequals(v, "utf-8"))
+        std::array<char, 8> buffer{}; // "utf-8" fits; a longer value is not it
+        auto const charset = grammar::token_or_quoted_string(value, buffer);
+        if (!charset || !grammar::iequals(*charset, "utf-8"))
             return false;
     }
     return true;
@@ -65,8 +51,8 @@ inline bool is_json_media_type(std::string_view content_type) noexcept {
 
 /// The request's body as JSON: 415 unless its Content-Type is JSON, 400 if
 /// it is empty or not valid JSON.
-inline api::api_result<boost::json::value> read_json(request const& req,
-                                                     boost::json::storage_ptr sp = {}) {
+[[nodiscard]] inline api::api_result<boost::json::value>
+read_json(request const& req, boost::json::storage_ptr sp = {}) {
     auto const ct = req.header(boost::beast::http::field::content_type);
     if (!ct || !is_json_media_type(*ct))
         return api::api_error(errc::unsupported_media_type,
@@ -84,8 +70,8 @@ inline api::api_result<boost::json::value> read_json(request const& req,
 
 /// The request's body as a JSON object: as read_json, and a body that is
 /// valid JSON but not an object is a 400 too.
-inline api::api_result<boost::json::object> read_json_object(request const& req,
-                                                             boost::json::storage_ptr sp = {}) {
+[[nodiscard]] inline api::api_result<boost::json::object>
+read_json_object(request const& req, boost::json::storage_ptr sp = {}) {
     auto v = read_json(req, std::move(sp));
     if (!v)
         return v.error();

@@ -10,6 +10,7 @@
 #include <apikit/api/method.hpp>
 #include <apikit/api/router.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/http/message.hpp>
 
 #include <boost/url/params_view.hpp>
@@ -57,15 +58,17 @@ public:
     std::optional<std::string> query(std::string_view key) const {
         if (!has_query_)
             return std::nullopt;
+        constexpr auto form = grammar::plus_means::space;
         std::string_view rest = query_;
         for (;;) {
             auto const amp = rest.find('&');
             auto const param = rest.substr(0, amp);
             auto const eq = param.find('=');
-            if (decoded_equals(param.substr(0, eq), key)) {
+            if (grammar::percent_decoded_equals(param.substr(0, eq), key, form)) {
                 std::string value;
-                if (eq != std::string_view::npos)
-                    append_decoded(value, param.substr(eq + 1));
+                if (eq != std::string_view::npos &&
+                    !grammar::append_percent_decoded(value, param.substr(eq + 1), form))
+                    return std::nullopt; // not after bind(), which checked every escape
                 return value;
             }
             if (amp == std::string_view::npos)
@@ -193,13 +196,11 @@ private:
                 a[c] = true;
             return a;
         }();
-        auto const hex = [](char c) {
-            return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-        };
         for (std::size_t i = 0; i < t.size(); ++i) {
             auto const c = static_cast<unsigned char>(t[i]);
             if (c == '%') {
-                if (i + 2 >= t.size() || !hex(t[i + 1]) || !hex(t[i + 2]))
+                if (i + 2 >= t.size() || grammar::hex_value(t[i + 1]) < 0 ||
+                    grammar::hex_value(t[i + 2]) < 0)
                     return false;
                 i += 2;
             } else if (!allowed[c]) {
@@ -207,35 +208,6 @@ private:
             }
         }
         return true;
-    }
-
-    // Query text was checked when the request was bound: every '%' starts
-    // a valid escape.
-    static int hex_digit(char c) noexcept { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
-
-    // The character of form-encoded `raw` at `i` ('+' is a space, "%hh" a
-    // byte), leaving `i` on its last raw character.
-    static char decoded_at(std::string_view raw, std::size_t& i) noexcept {
-        char const c = raw[i];
-        if (c == '%') {
-            i += 2;
-            return static_cast<char>(hex_digit(raw[i - 1]) * 16 + hex_digit(raw[i]));
-        }
-        return c == '+' ? ' ' : c;
-    }
-
-    static bool decoded_equals(std::string_view raw, std::string_view key) noexcept {
-        std::size_t k = 0;
-        for (std::size_t i = 0; i < raw.size(); ++i, ++k)
-            if (k == key.size() || key[k] != decoded_at(raw, i))
-                return false;
-        return k == key.size();
-    }
-
-    static void append_decoded(std::string& out, std::string_view raw) {
-        out.reserve(out.size() + raw.size());
-        for (std::size_t i = 0; i < raw.size(); ++i)
-            out.push_back(decoded_at(raw, i));
     }
 
     static std::string_view raw_path(std::string_view target) noexcept {

@@ -18,6 +18,7 @@
 
 #include <apikit/api/error.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 
 #include <boost/json/memory_resource.hpp>
 #include <boost/json/monotonic_resource.hpp>
@@ -41,60 +42,17 @@ namespace apikit::http {
 
 namespace detail {
 
-// RFC 9110 §5.6.2: token characters, as a table (this runs on every field
-// a response sets).
-inline constexpr auto tchar_table = [] {
-    std::array<bool, 256> t{};
-    for (int c = '0'; c <= '9'; ++c)
-        t[c] = true;
-    for (int c = 'a'; c <= 'z'; ++c)
-        t[c] = t[c - 'a' + 'A'] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-        t[static_cast<unsigned char>(c)] = true;
-    return t;
-}();
-
-constexpr bool is_tchar(unsigned char c) noexcept {
-    return tchar_table[c];
-}
-
-inline bool is_token(std::string_view s) noexcept {
-    if (s.empty())
-        return false;
-    for (char c : s)
-        if (!is_tchar(static_cast<unsigned char>(c)))
-            return false;
-    return true;
-}
-
-inline bool is_field_value(std::string_view s) noexcept {
-    // RFC 9110 §5.5: visible characters, spaces, tabs and obs-text; no CTL.
-    for (char ch : s) {
-        auto const c = static_cast<unsigned char>(ch);
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-constexpr char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-/// Field names compare case-insensitively, in ASCII only.
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    return true;
-}
+// RFC 9110's grammar is core/http_grammar.hpp's.
+using grammar::iequals;
+using grammar::is_field_value;
+using grammar::is_token;
 
 inline bool is_framing_field(std::string_view name) noexcept {
     return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
            iequals(name, "connection") || iequals(name, "date");
 }
+
+struct response_access;
 
 } // namespace detail
 
@@ -288,6 +246,8 @@ public:
     }
 
 private:
+    friend struct detail::response_access;
+
     static void check_field(std::string_view name, std::string_view value) {
         if (!detail::is_token(name) || !detail::is_field_value(value))
             throw std::invalid_argument("apikit::http::response: invalid header field");
@@ -363,6 +323,21 @@ private:
     std::optional<boost::json::monotonic_resource> json_memory_;
     boost::json::storage_ptr json_storage_;
 };
+
+namespace detail {
+
+/// For the HTTP layer's own middleware, which sets a field it has checked
+/// itself on every response (the request id): `response::set` without the
+/// checks. `name` must be a token, neither a framing field nor
+/// Content-Type, and `value` a field value.
+struct response_access {
+    static void set_checked(response& res, std::string_view name, std::string_view value) {
+        res.erase(name);
+        res.append_field(name, value);
+    }
+};
+
+} // namespace detail
 
 } // namespace apikit::http
 

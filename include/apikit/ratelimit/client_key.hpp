@@ -21,6 +21,7 @@
 // ids); a hop may carry a port ("203.0.113.7:4711", "[2001:db8::1]:443").
 
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
@@ -41,7 +42,7 @@ namespace apikit::ratelimit {
 struct ip_address {
     std::array<unsigned char, 16> bytes{};
 
-    bool is_v4() const noexcept {
+    [[nodiscard]] bool is_v4() const noexcept {
         static constexpr std::array<unsigned char, 12> prefix{0, 0, 0, 0, 0,    0,
                                                               0, 0, 0, 0, 0xff, 0xff};
         return std::equal(prefix.begin(), prefix.end(), bytes.begin());
@@ -52,7 +53,7 @@ struct ip_address {
 
 namespace detail {
 
-inline bool parse_port(std::string_view s) noexcept {
+[[nodiscard]] inline bool parse_port(std::string_view s) noexcept {
     if (s.empty() || s.size() > 5)
         return false;
     unsigned port = 0;
@@ -60,7 +61,7 @@ inline bool parse_port(std::string_view s) noexcept {
     return ec == std::errc{} && end == s.data() + s.size() && port <= 65535;
 }
 
-inline bool parse_v6(std::string_view s, ip_address& out) noexcept {
+[[nodiscard]] inline bool parse_v6(std::string_view s, ip_address& out) noexcept {
     auto const r = boost::urls::parse_ipv6_address(s);
     if (!r)
         return false;
@@ -68,7 +69,7 @@ inline bool parse_v6(std::string_view s, ip_address& out) noexcept {
     return true;
 }
 
-inline bool parse_v4(std::string_view s, ip_address& out) noexcept {
+[[nodiscard]] inline bool parse_v4(std::string_view s, ip_address& out) noexcept {
     auto const r = boost::urls::parse_ipv4_address(s);
     if (!r)
         return false;
@@ -85,19 +86,11 @@ inline void mask(ip_address& a, unsigned prefix) noexcept {
     }
 }
 
-inline std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 } // namespace detail
 
 /// Parses an address as it appears in a socket peer or a forwarding header:
 /// IPv4, IPv6, either with a port (IPv6 then in brackets).
-inline result<ip_address> parse_ip(std::string_view s) noexcept {
+[[nodiscard]] inline result<ip_address> parse_ip(std::string_view s) noexcept {
     ip_address a;
     if (!s.empty() && s.front() == '[') {
         auto const close = s.find(']');
@@ -131,11 +124,11 @@ public:
     /// Parses "10.0.0.0/8", "127.0.0.1", "fd00::/8", "::1". A network with
     /// bits set past its prefix ("10.0.0.1/8") is refused as a likely typo:
     /// `errc::validation_error`, as is anything else that is not an address.
-    static result<trusted_proxies> parse(std::span<std::string_view const> entries) {
+    [[nodiscard]] static result<trusted_proxies> parse(std::span<std::string_view const> entries) {
         trusted_proxies t;
         for (auto e : entries) {
             auto const slash = e.find('/');
-            auto const addr = detail::trim(e.substr(0, slash));
+            auto const addr = grammar::trim_ows(e.substr(0, slash));
             ip_address a;
             bool const v6 = addr.find(':') != std::string_view::npos;
             if (!(v6 ? detail::parse_v6(addr, a) : detail::parse_v4(addr, a)))
@@ -159,11 +152,12 @@ public:
         return t;
     }
 
-    static result<trusted_proxies> parse(std::initializer_list<std::string_view> entries) {
+    [[nodiscard]] static result<trusted_proxies>
+    parse(std::initializer_list<std::string_view> entries) {
         return parse(std::span<std::string_view const>(entries.begin(), entries.size()));
     }
 
-    bool contains(ip_address const& a) const noexcept {
+    [[nodiscard]] bool contains(ip_address const& a) const noexcept {
         for (auto const& n : networks_) {
             auto m = a;
             detail::mask(m, n.prefix);
@@ -173,7 +167,7 @@ public:
         return false;
     }
 
-    bool empty() const noexcept { return networks_.empty(); }
+    [[nodiscard]] bool empty() const noexcept { return networks_.empty(); }
 
 private:
     struct network {
@@ -190,7 +184,7 @@ struct client_ip_options {
 
 /// The key text of an address: dotted IPv4, or the canonical IPv6 text of the
 /// address masked to `ipv6_prefix` bits, with "/prefix" when it is below 128.
-inline std::string format_client_ip(ip_address a, client_ip_options const& o = {}) {
+[[nodiscard]] inline std::string format_client_ip(ip_address a, client_ip_options const& o = {}) {
     if (a.is_v4()) {
         std::array<unsigned char, 4> b;
         std::copy(a.bytes.begin() + 12, a.bytes.end(), b.begin());
@@ -210,13 +204,15 @@ inline std::string format_client_ip(ip_address a, client_ip_options const& o = {
 /// remote address) carrying `x_forwarded_for` (all its X-Forwarded-For
 /// fields joined by commas, or empty). `errc::malformed_request` only if
 /// `peer` is not an address.
-inline result<std::string> client_ip(std::string_view peer, std::string_view x_forwarded_for,
-                                     trusted_proxies const& trusted,
-                                     client_ip_options const& o = {});
+[[nodiscard]] inline result<std::string> client_ip(std::string_view peer,
+                                                   std::string_view x_forwarded_for,
+                                                   trusted_proxies const& trusted,
+                                                   client_ip_options const& o = {});
 
 /// The same from a peer address already parsed, as a server holds it.
-inline std::string client_ip(ip_address peer, std::string_view x_forwarded_for,
-                             trusted_proxies const& trusted, client_ip_options const& o = {}) {
+[[nodiscard]] inline std::string client_ip(ip_address peer, std::string_view x_forwarded_for,
+                                           trusted_proxies const& trusted,
+                                           client_ip_options const& o = {}) {
     ip_address client = peer;
     if (!trusted.contains(client))
         return format_client_ip(client, o);
@@ -224,7 +220,7 @@ inline std::string client_ip(ip_address peer, std::string_view x_forwarded_for,
     while (!rest.empty()) {
         auto const comma = rest.rfind(',');
         auto const hop =
-            detail::trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+            grammar::trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
         if (hop.empty())
             continue; // "a, , b": an empty list member carries nothing
@@ -240,7 +236,7 @@ inline std::string client_ip(ip_address peer, std::string_view x_forwarded_for,
 
 inline result<std::string> client_ip(std::string_view peer, std::string_view x_forwarded_for,
                                      trusted_proxies const& trusted, client_ip_options const& o) {
-    auto const p = parse_ip(detail::trim(peer));
+    auto const p = parse_ip(grammar::trim_ows(peer));
     if (!p)
         return p.error();
     return client_ip(*p, x_forwarded_for, trusted, o);
@@ -249,7 +245,8 @@ inline result<std::string> client_ip(std::string_view peer, std::string_view x_f
 /// The limiter key of a request: "user:<id>" when it is authenticated, else
 /// "ip:<address>". The prefixes keep a user named "10.0.0.1" apart from that
 /// address.
-inline std::string rate_limit_key(std::string_view user_id, std::string_view client_address) {
+[[nodiscard]] inline std::string rate_limit_key(std::string_view user_id,
+                                                std::string_view client_address) {
     std::string k;
     if (!user_id.empty()) {
         k.reserve(5 + user_id.size());
