@@ -75,24 +75,26 @@ public:
     http::response const& response() const noexcept { return response_; }
 
     /// When the request's header was complete (steady clock).
-    time_point start_time() const noexcept { return start_; }
+    [[nodiscard]] time_point start_time() const noexcept { return start_; }
     /// The client's address and port.
-    boost::asio::ip::tcp::endpoint const& remote_endpoint() const noexcept { return remote_; }
+    [[nodiscard]] boost::asio::ip::tcp::endpoint const& remote_endpoint() const noexcept {
+        return remote_;
+    }
     /// The executor of the connection: every layer runs on it.
-    executor_type const& executor() const noexcept { return executor_; }
+    [[nodiscard]] executor_type const& executor() const noexcept { return executor_; }
 
     /// Text for the server's log only, never for the client: what an
     /// exception said, why a request was refused. The access log writes it.
-    std::string_view log_detail() const noexcept { return log_detail_; }
+    [[nodiscard]] std::string_view log_detail() const noexcept { return log_detail_; }
     void log_detail(std::string_view text) { log_detail_.assign(text); }
 
     /// Suspends the chain at the current layer. The layer returns
     /// `flow::pending` (a handler simply returns) and later calls the
     /// continuation, from any thread, exactly once.
-    continuation suspend();
-    bool suspended() const noexcept { return suspended_; }
+    [[nodiscard]] continuation suspend();
+    [[nodiscard]] bool suspended() const noexcept { return suspended_; }
     /// True once the response is final and every on_response hook has run.
-    bool completed() const noexcept { return completed_; }
+    [[nodiscard]] bool completed() const noexcept { return completed_; }
 
     /// Starts the next request: called by the connection.
     void reset(time_point start, boost::asio::ip::tcp::endpoint const& remote) noexcept {

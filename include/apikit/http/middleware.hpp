@@ -122,10 +122,10 @@ private:
         return (middleware<layer_t<I>, exchange_type> && ...);
     }
     static_assert(middlewares_ok(std::make_index_sequence<size - 1>{}),
-                  "every layer of an apikit::http::chain but the last must model "
+                  "apikit::http::chain's Layers but the last must model "
                   "apikit::http::middleware");
     static_assert(handler<handler_type, exchange_type>,
-                  "the last layer of an apikit::http::chain must model apikit::http::handler");
+                  "apikit::http::chain's last layer must model apikit::http::handler");
 
     template <std::size_t... I>
     static constexpr bool needs_met(std::index_sequence<I...>) {

@@ -45,10 +45,10 @@ template <class Handler, class Format = api::envelope_format>
 class server {
     static_assert(detail::is_chain<Handler> ||
                       handler<Handler, typename detail::handler_exchange<Handler>::type>,
-                  "a server's Handler must be an apikit::http::chain or model "
+                  "apikit::http::server's Handler must be an apikit::http::chain or model "
                   "apikit::http::handler");
     static_assert(api::error_format<Format>,
-                  "a server's Format must model apikit::api::error_format");
+                  "apikit::http::server's Format must model apikit::api::error_format");
 
 public:
     /// The chain requests run through: `Handler` itself, or a chain of it alone.
