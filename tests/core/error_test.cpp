@@ -93,6 +93,7 @@ TEST_CASE("result<T> carries a value or an apikit error") {
 
 // An area's codes as an area declares them: an enum, its table, and
 // make_error_code brought into the enum's namespace.
+// [area-table]
 namespace sample {
 enum class failure : int { unreachable = 1, refused, bad_input };
 } // namespace sample
@@ -113,6 +114,7 @@ struct apikit::error_table<sample::failure> {
 namespace sample {
 using apikit::make_error_code;
 } // namespace sample
+// [area-table]
 
 // Near misses: an enum with no table, and one whose table lacks the message
 // of an unknown value.

@@ -93,3 +93,18 @@ TEST_CASE("redis: failing to reach the server at all is backend_unavailable too"
     CHECK(error_code(boost::asio::error::operation_aborted) != condition::backend_unavailable);
     CHECK(error_code(boost::asio::error::invalid_argument) != condition::backend_unavailable);
 }
+
+TEST_CASE("redis: an outage policy asks one question of any failure") {
+    // [outage-policy]
+    auto policy = [](error_code ec) -> std::string_view {
+        if (ec == apikit::condition::backend_unavailable)
+            return "fail open"; // Redis did not answer: not connected, timed out, lost…
+        return "error";         // a bug or bad configuration: apikit::to_errc(ec) is a 500
+    };
+    // [outage-policy]
+    CHECK(policy(redis::error::not_connected) == "fail open");
+    CHECK(policy(redis::error::timeout) == "fail open");
+    CHECK(policy(boost::asio::error::connection_refused) == "fail open");
+    CHECK(policy(redis::error::unexpected_reply) == "error");
+    CHECK(policy(redis::error::cross_slot) == "error");
+}

@@ -167,9 +167,11 @@ enum class condition : int {
     /// out, the connection lost or refused, the handshake refused. Each
     /// backend's table says which of its codes these are; the system's own
     /// network errors (connection refused or reset, unreachable, timed out)
-    /// and an unresolved host name are too. A backend's outage policy (fail
-    /// open, fail closed, fall through to the source) decides on this, and
-    /// an API answers it with errc::service_unavailable (503).
+    /// and an unresolved host name are too. A backend's outage policy
+    /// decides on this: fail open, fall through to the source, or fail
+    /// closed with errc::service_unavailable (503). A code the condition
+    /// holds is not thereby an errc: to_errc answers an area's code from its
+    /// table, and any other category's as internal_error.
     backend_unavailable = 1,
 };
 
