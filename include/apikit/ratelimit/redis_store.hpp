@@ -167,6 +167,10 @@ struct redis_acquire_op {
 
 template <class Connection = redis::connection>
 class basic_redis_store {
+    static_assert(redis::script_connection<Connection>,
+                  "apikit::ratelimit::basic_redis_store's Connection must model "
+                  "apikit::redis::script_connection");
+
 public:
     using connection_type = Connection;
     using options = redis_store_options;
@@ -304,7 +308,8 @@ private:
 /// The Redis store on the steady-clock connection.
 using redis_store = basic_redis_store<>;
 
-static_assert(store<redis_store>, "redis_store must model ratelimit::store");
+static_assert(store<redis_store>,
+              "apikit::ratelimit::redis_store must model apikit::ratelimit::store");
 static_assert(!sync_store<redis_store>, "redis_store answers after a round trip only");
 
 } // namespace apikit::ratelimit

@@ -54,12 +54,16 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/executor.hpp>
+#include <boost/asio/is_executor.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/wait_traits.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <type_traits>
 #include <utility>
 
 namespace apikit::redis {
@@ -74,9 +78,33 @@ enum class connection_state : std::uint8_t {
 };
 
 namespace detail {
+
 template <class Clock, class WaitTraits>
 class connection_impl; // detail/connection_impl.hpp, included below
+
+// The completion handler a concept check calls a connection with.
+struct eval_handler_archetype {
+    void operator()(boost::system::error_code, reply) const {}
+};
+
 } // namespace detail
+
+/// What a backend that runs Lua scripts needs of its connection
+/// (ratelimit::redis_store, the cache and the job queue next), so that it can
+/// be built on a stand-in and tested without a server: get_executor(), an
+/// Asio executor where the backend completes what fails before any round
+/// trip; and async_eval(script, keys, args, handler), which runs the script
+/// and calls handler(error_code, reply) once, on the handler's associated
+/// executor and never inside the call, with an error code only when there is
+/// no reply (error.hpp). basic_connection models it.
+template <class C>
+concept script_connection = requires(C& c, script const& code, std::span<arg const> keys,
+                                     std::span<arg const> args,
+                                     detail::eval_handler_archetype handler) {
+    requires boost::asio::execution::is_executor<std::decay_t<decltype(c.get_executor())>>::value ||
+        boost::asio::is_executor<std::decay_t<decltype(c.get_executor())>>::value;
+    c.async_eval(code, keys, args, std::move(handler));
+};
 
 template <class Clock = std::chrono::steady_clock,
           class WaitTraits = boost::asio::wait_traits<Clock>>
