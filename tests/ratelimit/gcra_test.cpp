@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 using namespace apikit::ratelimit;
@@ -126,4 +127,58 @@ TEST_CASE("GCRA matches a token counter on random traffic") {
             REQUIRE(r.d.retry_after.count() ==
                     static_cast<std::int64_t>(cost) * p.interval - avail);
     }
+}
+
+TEST_CASE("gcra::take decides as evaluate does, and moves the TAT only when it grants") {
+    auto const p = gcra::params::of(limit{"r", 7, per_second(3)});
+    rl_test::splitmix64 rng{7};
+    std::atomic<std::int64_t> bucket{gcra::full};
+    std::int64_t tat = gcra::full;
+    std::int64_t now = 1000 * s;
+    for (int i = 0; i < 20000; ++i) {
+        now += static_cast<std::int64_t>(rng.below(400 * ms));
+        auto const cost = rng.below(8);
+        auto const expected = gcra::evaluate(tat, now, cost, p);
+        REQUIRE(gcra::take(bucket, now, cost, p) == expected.d);
+        if (cost != 0) // a cost of zero writes nothing
+            tat = expected.tat;
+        REQUIRE(bucket.load() == tat);
+    }
+}
+
+TEST_CASE("gcra::all_or_nothing grants only when every limit grants") {
+    policy const p{limit{"burst", 10, per_second(1)}, limit{"hour", 20, per_hour(20)}};
+    std::int64_t const now = 5000 * s;
+    gcra::all_or_nothing ev(p, now, 4);
+    auto const burst = gcra::params::of(p[0]), hour = gcra::params::of(p[1]);
+    auto const hour_tat = now + 17 * 180 * s; // 3 of 20 left: 4 do not fit
+    CHECK(ev.judge(0, gcra::full));
+    CHECK_FALSE(ev.judge(1, hour_tat));
+    CHECK_FALSE(ev.allowed());
+    auto const denied = ev.decision();
+    CHECK_FALSE(denied.allowed);
+    REQUIRE(denied.limits().size() == 2);
+    // The burst would have granted it, but nothing is taken: it stands full.
+    CHECK(denied.limits()[0].allowed);
+    CHECK(denied.limits()[0].remaining == 10);
+    CHECK(static_cast<decision const&>(denied.limits()[0]) ==
+          gcra::standing(gcra::full, now, 4, burst));
+    CHECK(static_cast<decision const&>(denied.limits()[1]) ==
+          gcra::standing(hour_tat, now, 4, hour));
+    CHECK(denied.limits()[1].name == "hour");
+    CHECK(denied.retry_after == 180s); // the denying limit binds
+
+    // Judged again at a TAT where it fits (as a store does after a failed
+    // compare-and-swap), every limit grants and says what it left.
+    CHECK(ev.judge(1, now + 16 * 180 * s));
+    CHECK(ev.allowed());
+    CHECK(ev.seen(1) == now + 16 * 180 * s);
+    CHECK(ev.next_tat(0) == gcra::evaluate(gcra::full, now, 4, burst).tat);
+    CHECK(ev.next_tat(1) == now + 20 * 180 * s);
+    auto const granted = ev.decision();
+    CHECK(granted.allowed);
+    CHECK(granted.limits()[0].remaining == 6);
+    CHECK(granted.limits()[1].remaining == 0);
+    CHECK(granted.remaining == 0); // the limit with the fewest tokens left binds
+    CHECK(granted.limit == 20);
 }
