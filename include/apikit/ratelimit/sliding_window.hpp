@@ -17,9 +17,11 @@
 // amount measured against the log in tests/ratelimit/sliding_window_test.cpp
 // and written in docs/ratelimit.md.
 //
-// Both are pure per-key states in integer nanoseconds, kept per key by
-// sliding_window<Algorithm>, sharded and bounded like memory_store (a mutex
-// per shard: a window's state is more than one word). A clock that steps
+// Both are pure per-key states in integer nanoseconds that model
+// `window_algorithm`, kept per key by sliding_window<Algorithm> in an
+// apikit::sharded_table (core/sharded_table.hpp), sharded and bounded like
+// memory_store (a mutex per shard: a window's state is more than one word);
+// a key whose window is empty again carries nothing and is dropped first. A clock that steps
 // back never lets more through: the log keeps its times in order by recording
 // max(now, last) and counts every time later than now - window; the counter
 // treats an earlier `now` as the start of the newest window seen, where the
@@ -27,22 +29,23 @@
 
 #include <apikit/core/clock.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/sharded_table.hpp>
 #include <apikit/core/siphash.hpp>
-#include <apikit/ratelimit/detail/probe_table.hpp>
 #include <apikit/ratelimit/limit.hpp>
 #include <apikit/ratelimit/token_bucket.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace apikit::ratelimit {
 
@@ -64,16 +67,35 @@ public:
                                         "most 2^62 ns");
     }
 
-    std::string_view name() const noexcept { return name_; }
-    std::uint64_t limit() const noexcept { return limit_; }
-    nanoseconds window() const noexcept { return nanoseconds(window_); }
-    std::int64_t window_ns() const noexcept { return window_; }
-    bool admits(std::uint64_t cost) const noexcept { return cost <= limit_; }
+    [[nodiscard]] std::string_view name() const noexcept { return name_; }
+    [[nodiscard]] std::uint64_t limit() const noexcept { return limit_; }
+    [[nodiscard]] nanoseconds window() const noexcept { return nanoseconds(window_); }
+    [[nodiscard]] std::int64_t window_ns() const noexcept { return window_; }
+    [[nodiscard]] bool admits(std::uint64_t cost) const noexcept { return cost <= limit_; }
 
 private:
     std::string name_;
     std::uint64_t limit_;
     std::int64_t window_;
+};
+
+/// A sliding-window algorithm: the state of one key's window. `A::check(l)`
+/// throws std::invalid_argument for a limit the algorithm cannot hold (called
+/// once, when the sliding_window is built). `a.try_acquire(now, cost, l)`
+/// decides `cost` tokens (cost <= l.limit(): the caller checks) at `now` (ns)
+/// and records them when allowed. `a.idle_at()` is the instant from which
+/// the state carries nothing (the window is empty), `a.reset()` returns it
+/// to a key never seen — a default-constructed state — and a state moves
+/// without throwing (the table moves entries as it grows).
+template <class A>
+concept window_algorithm = std::default_initializable<A> && std::is_nothrow_move_assignable_v<A> &&
+    requires(A& a, A const& c, window_limit const& l, std::int64_t now, std::uint64_t cost) {
+    A::check(l);
+    { a.try_acquire(now, cost, l) } -> std::same_as<decision>;
+    { c.idle_at() }
+    noexcept->std::same_as<std::int64_t>;
+    { a.reset() }
+    noexcept;
 };
 
 /// The exact sliding log of one key.
@@ -89,7 +111,8 @@ public:
     }
 
     /// Decides `cost` tokens (cost <= limit: the caller checks) at `now`.
-    decision try_acquire(std::int64_t now, std::uint64_t cost, window_limit const& l) {
+    [[nodiscard]] decision try_acquire(std::int64_t now, std::uint64_t cost,
+                                       window_limit const& l) {
         auto const cap = static_cast<std::uint32_t>(l.limit());
         if (!ring_)
             ring_ = std::make_unique<std::int64_t[]>(cap);
@@ -124,8 +147,8 @@ public:
     }
 
     /// The instant from which the log is empty.
-    std::int64_t idle_at() const noexcept { return idle_at_; }
-    std::size_t count() const noexcept { return count_; }
+    [[nodiscard]] std::int64_t idle_at() const noexcept { return idle_at_; }
+    [[nodiscard]] std::size_t count() const noexcept { return count_; }
 
     void reset() noexcept {
         ring_.reset();
@@ -134,7 +157,7 @@ public:
     }
 
 private:
-    std::int64_t back(std::uint32_t cap) const noexcept {
+    [[nodiscard]] std::int64_t back(std::uint32_t cap) const noexcept {
         auto const last = head_ + count_ - 1;
         return ring_[last < cap ? last : last - cap];
     }
@@ -150,7 +173,8 @@ class sliding_counter {
 public:
     static void check(window_limit const&) noexcept {}
 
-    decision try_acquire(std::int64_t now, std::uint64_t cost, window_limit const& l) noexcept {
+    [[nodiscard]] decision try_acquire(std::int64_t now, std::uint64_t cost,
+                                       window_limit const& l) noexcept {
         __extension__ using u128 = unsigned __int128;
         auto const w = l.window_ns();
         auto const lim = l.limit();
@@ -191,7 +215,8 @@ public:
         return d;
     }
 
-    std::int64_t idle_at() const noexcept { return idle_at_; }
+    /// The instant from which both windows are empty.
+    [[nodiscard]] std::int64_t idle_at() const noexcept { return idle_at_; }
 
     void reset() noexcept {
         prev_ = curr_ = 0;
@@ -206,8 +231,8 @@ private:
     // The least wait after which `cost` fits. Inside the current window the
     // previous one's weight shrinks; failing that, at the next boundary the
     // current count becomes the weighted one.
-    std::int64_t retry_after(std::uint64_t rest, std::uint64_t w, std::uint64_t lim,
-                             std::uint64_t cost) const noexcept {
+    [[nodiscard]] std::int64_t retry_after(std::uint64_t rest, std::uint64_t w, std::uint64_t lim,
+                                           std::uint64_t cost) const noexcept {
         __extension__ using u128 = unsigned __int128;
         if (prev_ > 0 && lim >= curr_ + cost) {
             // Need prev × (rest - dt) <= (lim - curr - cost) × w.
@@ -259,7 +284,10 @@ struct window_entry {
 /// A per-key sliding window: `Algorithm` is sliding_log or sliding_counter.
 template <class Algorithm, class Clock = apikit::steady_clock>
 class sliding_window {
-    static_assert(apikit::clock<Clock>, "sliding_window's Clock must model apikit::clock");
+    static_assert(window_algorithm<Algorithm>, "apikit::ratelimit::sliding_window's Algorithm "
+                                               "must model apikit::ratelimit::window_algorithm");
+    static_assert(apikit::clock<Clock>,
+                  "apikit::ratelimit::sliding_window's Clock must model apikit::clock");
 
 public:
     using options = sliding_window_options;
@@ -268,41 +296,26 @@ public:
     /// Throws std::invalid_argument for a bad `shards` or a limit the
     /// algorithm cannot hold.
     explicit sliding_window(window_limit l, options o = {}, Clock clock = Clock{})
-        : limit_(std::move(l))
+        : limit_(checked(std::move(l)))
         , key_(o.hash_key)
-        , clock_(std::move(clock)) {
-        Algorithm::check(limit_);
-        if (o.shards == 0 || !std::has_single_bit(o.shards))
-            throw std::invalid_argument("apikit::ratelimit::sliding_window: shards must be a "
-                                        "power of two");
-        shard_count_ = o.shards;
-        shard_shift_ = 64 - std::countr_zero(o.shards);
-        shards_ = std::make_unique<shard[]>(o.shards);
-        for (std::size_t i = 0; i < o.shards; ++i)
-            shards_[i].table.init((o.max_keys + o.shards - 1) / o.shards);
-    }
+        , clock_(std::move(clock))
+        , table_(o.max_keys, o.shards) {}
 
-    result<policy_decision> try_acquire(std::string_view key, std::uint64_t cost = 1) {
+    [[nodiscard]] result<policy_decision> try_acquire(std::string_view key,
+                                                      std::uint64_t cost = 1) {
         return try_acquire(key, cost, clock_.now());
     }
 
     /// Takes `cost` tokens for `key` at `now`, or says when to retry.
     /// `errc::cost_exceeds_capacity` for a cost above the limit.
-    result<policy_decision> try_acquire(std::string_view key, std::uint64_t cost, time_point now) {
+    [[nodiscard]] result<policy_decision> try_acquire(std::string_view key, std::uint64_t cost,
+                                                      time_point now) {
         if (!limit_.admits(cost)) [[unlikely]]
             return errc::cost_exceeds_capacity;
         auto const h = siphash13(key_, key);
-        auto const tag = detail::nonzero_tag(h);
-        auto& sh = shards_[shard_count_ == 1 ? 0 : h >> shard_shift_];
         auto const t = to_ns(now);
-        decision d;
-        {
-            std::lock_guard lock(sh.mutex);
-            auto* e = sh.table.find(tag);
-            if (e == nullptr)
-                e = sh.table.insert(tag, t, std::span<std::uint64_t const>(&tag, 1));
-            d = e->state.try_acquire(t, cost, limit_);
-        }
+        auto const d = table_.find_or_insert(
+            h, table_tag(h), t, [&](entry& e) { return e.state.try_acquire(t, cost, limit_); });
         policy_decision out;
         limit_status s;
         static_cast<decision&>(s) = d;
@@ -313,31 +326,26 @@ public:
         return out;
     }
 
-    window_limit const& get_limit() const noexcept { return limit_; }
+    [[nodiscard]] window_limit const& get_limit() const noexcept { return limit_; }
 
-    std::size_t size() const {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < shard_count_; ++i) {
-            std::lock_guard lock(shards_[i].mutex);
-            n += shards_[i].table.size();
-        }
-        return n;
-    }
+    /// Keys held now.
+    [[nodiscard]] std::size_t size() const { return table_.size(); }
 
-    std::size_t max_keys() const noexcept { return shard_count_ * shards_[0].table.bound(); }
+    /// The most keys ever held: the bound after rounding.
+    [[nodiscard]] std::size_t max_keys() const noexcept { return table_.max_entries(); }
 
 private:
-    struct alignas(64) shard {
-        mutable std::mutex mutex;
-        detail::probe_table<detail::window_entry<Algorithm>> table;
-    };
+    using entry = detail::window_entry<Algorithm>;
+
+    static window_limit checked(window_limit l) {
+        Algorithm::check(l);
+        return l;
+    }
 
     window_limit limit_;
     siphash_key key_;
     [[no_unique_address]] Clock clock_;
-    std::size_t shard_count_ = 0;
-    int shard_shift_ = 0;
-    std::unique_ptr<shard[]> shards_;
+    sharded_table<entry> table_;
 };
 
 } // namespace apikit::ratelimit

@@ -1,9 +1,10 @@
-#ifndef APIKIT_RATELIMIT_DETAIL_RW_MUTEX_HPP
-#define APIKIT_RATELIMIT_DETAIL_RW_MUTEX_HPP
+#ifndef APIKIT_CORE_DETAIL_RW_MUTEX_HPP
+#define APIKIT_CORE_DETAIL_RW_MUTEX_HPP
 
-// The shard lock of the keyed stores: a reader-writer lock that prefers
-// writers. Decisions on keys already present take it shared, all the time, on
-// every thread; inserting a new key takes it exclusive, briefly. With glibc's
+// The shard lock of a sharded_table read under shared locks (the rate
+// limiter's memory_store): a reader-writer lock that prefers writers.
+// Decisions on keys already present take it shared, all the time, on every
+// thread; inserting a new key takes it exclusive, briefly. With glibc's
 // default (readers first) a stream of decisions on a hot key could keep a new
 // key's insertion waiting indefinitely; preferring the writer bounds that
 // wait by one reader section. Elsewhere std::shared_mutex, whose policy is
@@ -17,7 +18,7 @@
 #include <pthread.h>
 #endif
 
-namespace apikit::ratelimit::detail {
+namespace apikit::detail {
 
 #if defined(__GLIBC__)
 
@@ -53,6 +54,6 @@ using rw_mutex = std::shared_mutex;
 
 #endif
 
-} // namespace apikit::ratelimit::detail
+} // namespace apikit::detail
 
 #endif

@@ -1,10 +1,10 @@
-#ifndef APIKIT_RATELIMIT_DETAIL_PROBE_TABLE_HPP
-#define APIKIT_RATELIMIT_DETAIL_PROBE_TABLE_HPP
+#ifndef APIKIT_CORE_DETAIL_PROBE_TABLE_HPP
+#define APIKIT_CORE_DETAIL_PROBE_TABLE_HPP
 
-// The bounded hash table inside each shard of the keyed stores: open
+// The bounded hash table inside each shard of apikit::sharded_table: open
 // addressing with linear probing over 64-bit tags (keyed hashes of the keys;
-// the keys themselves are never stored, which keeps an entry at 16 bytes for
-// a token bucket). Not thread-safe: the store's shard lock guards it.
+// the table never stores a key, which keeps a token bucket's entry at 16
+// bytes). Not thread-safe: sharded_table's shard lock guards it.
 //
 // Bounded: it never holds more than `bound` entries and never grows past the
 // power of two that keeps `bound` entries at a load of 3/4. Before it grows
@@ -15,10 +15,8 @@
 // tokens). So a stream of new keys evicts idle keys first, then the keys
 // closest to idle, and cannot grow the table.
 //
-// An entry type provides: `std::uint64_t tag` (0 marks an empty slot),
-// `std::int64_t idle_at() const` (the instant from which the entry carries no
-// information), `void move_from(Entry&)`, and `void reset()` (back to the
-// state of a key never seen).
+// Entry models apikit::table_entry (core/sharded_table.hpp): a `tag` (0 marks
+// an empty slot), `idle_at()`, `move_from()` and `reset()`.
 
 #include <algorithm>
 #include <bit>
@@ -27,16 +25,11 @@
 #include <memory>
 #include <span>
 
-namespace apikit::ratelimit::detail {
-
-/// A tag for `h`: never 0, which marks an empty slot.
-constexpr std::uint64_t nonzero_tag(std::uint64_t h) noexcept {
-    return h == 0 ? 1 : h;
-}
+namespace apikit::detail {
 
 /// MurmurHash3's 64-bit finalizer: a bijection that spreads every input bit
 /// over the output.
-constexpr std::uint64_t mix64(std::uint64_t h) noexcept {
+[[nodiscard]] constexpr std::uint64_t mix64(std::uint64_t h) noexcept {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
     h ^= h >> 33;
@@ -55,9 +48,11 @@ public:
 
     explicit probe_table(std::size_t bound) { init(bound); }
 
-    /// The smallest bound: eviction needs a victim outside the (at most 4)
-    /// entries of the request being decided.
-    static constexpr std::size_t min_bound = 8;
+    /// The most tags one call may ask to keep.
+    static constexpr std::size_t max_keep = 4;
+    /// The smallest bound: eviction needs a victim outside the (at most
+    /// `max_keep`) entries of the call.
+    static constexpr std::size_t min_bound = 2 * max_keep;
 
     void init(std::size_t bound) {
         bound_ = std::max(bound, min_bound);
@@ -67,14 +62,8 @@ public:
         hand_ = 0;
     }
 
-    Entry* find(std::uint64_t tag) noexcept {
-        for (std::size_t i = tag & mask_;; i = (i + 1) & mask_) {
-            if (slots_[i].tag == tag)
-                return &slots_[i];
-            if (slots_[i].tag == 0)
-                return nullptr;
-        }
-    }
+    [[nodiscard]] Entry* find(std::uint64_t tag) noexcept { return slot_of(tag); }
+    [[nodiscard]] Entry const* find(std::uint64_t tag) const noexcept { return slot_of(tag); }
 
     /// Inserts `tag`, which must be absent, in the state of a key never seen.
     /// Makes room first; never drops an entry whose tag is in `keep`.
@@ -92,6 +81,15 @@ public:
         return &slots_[i];
     }
 
+    /// Removes the entry of `tag`; false if there was none.
+    bool erase(std::uint64_t tag) noexcept {
+        auto* e = slot_of(tag);
+        if (e == nullptr)
+            return false;
+        erase_at(static_cast<std::size_t>(e - slots_.get()));
+        return true;
+    }
+
     /// Drops every idle entry. Returns how many.
     std::size_t purge(std::int64_t now) {
         auto const before = size_;
@@ -107,13 +105,22 @@ public:
         size_ = 0;
     }
 
-    std::size_t size() const noexcept { return size_; }
-    std::size_t bound() const noexcept { return bound_; }
-    std::size_t capacity() const noexcept { return mask_ + 1; }
-    std::size_t max_capacity() const noexcept { return max_capacity_; }
-    std::size_t memory_bytes() const noexcept { return capacity() * sizeof(Entry); }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t bound() const noexcept { return bound_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return mask_ + 1; }
+    [[nodiscard]] std::size_t max_capacity() const noexcept { return max_capacity_; }
+    [[nodiscard]] std::size_t memory_bytes() const noexcept { return capacity() * sizeof(Entry); }
 
 private:
+    Entry* slot_of(std::uint64_t tag) const noexcept {
+        for (std::size_t i = tag & mask_;; i = (i + 1) & mask_) {
+            if (slots_[i].tag == tag)
+                return &slots_[i];
+            if (slots_[i].tag == 0)
+                return nullptr;
+        }
+    }
+
     static bool kept(std::uint64_t tag, std::span<std::uint64_t const> keep) noexcept {
         return std::find(keep.begin(), keep.end(), tag) != keep.end();
     }
@@ -171,15 +178,15 @@ private:
             if (idle <= now)
                 break; // carries nothing: no need to look further
         }
-        // The bound is at least min_bound and `keep` holds at most
-        // max_limits tags, so there is always a victim.
+        // The bound is at least min_bound and `keep` holds at most max_keep
+        // tags, so there is always a victim.
         hand_ = (victim + 1) & mask_;
-        erase(victim);
+        erase_at(victim);
     }
 
     // Backward-shift deletion: later entries of the probe run move up, so
     // lookups need no tombstones.
-    void erase(std::size_t i) noexcept {
+    void erase_at(std::size_t i) noexcept {
         std::size_t j = i;
         for (;;) {
             j = (j + 1) & mask_;
@@ -207,6 +214,6 @@ private:
     std::size_t hand_ = 0;
 };
 
-} // namespace apikit::ratelimit::detail
+} // namespace apikit::detail
 
 #endif
