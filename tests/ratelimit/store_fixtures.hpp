@@ -70,7 +70,7 @@ apikit::result<apikit::ratelimit::policy_decision>
 acquire(store_fixture<Store>& f, std::string_view key, apikit::ratelimit::policy const& p,
         std::uint64_t cost, std::chrono::nanoseconds now) {
     static_assert(apikit::ratelimit::store<Store>,
-                  "a conformance store must model ratelimit::store");
+                  "rl_test::acquire's Store must model apikit::ratelimit::store");
     std::optional<apikit::result<apikit::ratelimit::policy_decision>> out;
     int calls = 0;
     f.store.async_acquire(key, p, cost, now,

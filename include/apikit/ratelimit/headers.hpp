@@ -47,7 +47,7 @@ struct header_options {
 };
 
 /// Whole seconds in `d`, rounded up; 0 for no time at all.
-constexpr std::int64_t ceil_seconds(nanoseconds d) noexcept {
+[[nodiscard]] constexpr std::int64_t ceil_seconds(nanoseconds d) noexcept {
     if (d.count() <= 0)
         return 0;
     return (d.count() - 1) / 1'000'000'000 + 1;
@@ -55,7 +55,7 @@ constexpr std::int64_t ceil_seconds(nanoseconds d) noexcept {
 
 /// The Retry-After of a denied decision: its wait in whole seconds, rounded
 /// up, at least 1.
-constexpr std::int64_t retry_after_seconds(decision const& d) noexcept {
+[[nodiscard]] constexpr std::int64_t retry_after_seconds(decision const& d) noexcept {
     auto const s = ceil_seconds(d.retry_after);
     return s > 0 ? s : 1;
 }

@@ -41,7 +41,7 @@ inline constexpr std::int64_t max_window_ns = std::int64_t{1} << 62;
 
 /// Nanoseconds since a time point's epoch: the one time unit of the stores.
 template <class TimePoint>
-constexpr std::int64_t to_ns(TimePoint t) noexcept {
+[[nodiscard]] constexpr std::int64_t to_ns(TimePoint t) noexcept {
     return std::chrono::duration_cast<nanoseconds>(t.time_since_epoch()).count();
 }
 
@@ -51,16 +51,16 @@ struct rate {
     nanoseconds per;
 };
 
-constexpr rate per_second(std::uint64_t n) noexcept {
+[[nodiscard]] constexpr rate per_second(std::uint64_t n) noexcept {
     return {n, std::chrono::seconds(1)};
 }
-constexpr rate per_minute(std::uint64_t n) noexcept {
+[[nodiscard]] constexpr rate per_minute(std::uint64_t n) noexcept {
     return {n, std::chrono::minutes(1)};
 }
-constexpr rate per_hour(std::uint64_t n) noexcept {
+[[nodiscard]] constexpr rate per_hour(std::uint64_t n) noexcept {
     return {n, std::chrono::hours(1)};
 }
-constexpr rate per_day(std::uint64_t n) noexcept {
+[[nodiscard]] constexpr rate per_day(std::uint64_t n) noexcept {
     return {n, std::chrono::hours(24)};
 }
 
@@ -68,7 +68,7 @@ namespace detail {
 
 // FNV-1a: only to tell a policy's limit names apart inside one store, never
 // over outside input, so it needs no key.
-constexpr std::uint64_t name_hash(std::string_view s) noexcept {
+[[nodiscard]] constexpr std::uint64_t name_hash(std::string_view s) noexcept {
     std::uint64_t h = 0xcbf29ce484222325ULL;
     for (char c : s) {
         h ^= static_cast<unsigned char>(c);
@@ -108,7 +108,7 @@ public:
         shift2_ = l < 1 ? 0 : static_cast<unsigned char>(l - 1);
     }
 
-    constexpr std::uint64_t divide(std::uint64_t n) const noexcept {
+    [[nodiscard]] constexpr std::uint64_t divide(std::uint64_t n) const noexcept {
         __extension__ using u128 = unsigned __int128;
         auto const t = static_cast<std::uint64_t>((u128(multiplier_) * n) >> 64);
         return (t + ((n - t) >> shift1_)) >> shift2_;
@@ -151,19 +151,19 @@ public:
         per_token_ = detail::divider(interval);
     }
 
-    std::string_view name() const noexcept { return name_; }
+    [[nodiscard]] std::string_view name() const noexcept { return name_; }
     /// The most tokens the bucket holds, hence the most one request may cost.
-    std::uint64_t capacity() const noexcept { return capacity_; }
+    [[nodiscard]] std::uint64_t capacity() const noexcept { return capacity_; }
     /// T: the time one token takes to come back.
-    nanoseconds emission_interval() const noexcept { return nanoseconds(interval_); }
+    [[nodiscard]] nanoseconds emission_interval() const noexcept { return nanoseconds(interval_); }
     /// capacity × T: the time an empty bucket takes to fill; the `w` of
     /// `RateLimit-Policy`.
-    nanoseconds window() const noexcept { return nanoseconds(window_); }
+    [[nodiscard]] nanoseconds window() const noexcept { return nanoseconds(window_); }
     /// True when a request of `cost` can ever be granted.
-    bool admits(std::uint64_t cost) const noexcept { return cost <= capacity_; }
-    std::uint64_t name_hash() const noexcept { return name_hash_; }
+    [[nodiscard]] bool admits(std::uint64_t cost) const noexcept { return cost <= capacity_; }
+    [[nodiscard]] std::uint64_t name_hash() const noexcept { return name_hash_; }
     /// Divides by the emission interval: whole tokens in a span of time.
-    detail::divider const& per_token() const noexcept { return per_token_; }
+    [[nodiscard]] detail::divider const& per_token() const noexcept { return per_token_; }
 
     friend bool operator==(limit const& a, limit const& b) noexcept {
         return a.name_ == b.name_ && a.capacity_ == b.capacity_ && a.interval_ == b.interval_;
@@ -202,11 +202,11 @@ public:
             max_cost_ = std::min(max_cost_, l.capacity());
     }
 
-    std::span<limit const> limits() const noexcept { return limits_; }
-    std::size_t size() const noexcept { return limits_.size(); }
-    limit const& operator[](std::size_t i) const noexcept { return limits_[i]; }
+    [[nodiscard]] std::span<limit const> limits() const noexcept { return limits_; }
+    [[nodiscard]] std::size_t size() const noexcept { return limits_.size(); }
+    [[nodiscard]] limit const& operator[](std::size_t i) const noexcept { return limits_[i]; }
     /// The largest cost every limit can grant.
-    std::uint64_t max_cost() const noexcept { return max_cost_; }
+    [[nodiscard]] std::uint64_t max_cost() const noexcept { return max_cost_; }
 
     friend bool operator==(policy const& a, policy const& b) noexcept {
         return a.limits_ == b.limits_;
@@ -242,7 +242,7 @@ struct limit_status : decision {
 };
 
 /// The status of limit `l` in decision `d`: what every store reports per limit.
-inline limit_status status_of(limit const& l, decision const& d) noexcept {
+[[nodiscard]] inline limit_status status_of(limit const& l, decision const& d) noexcept {
     limit_status s;
     static_cast<decision&>(s) = d;
     s.name = l.name();
@@ -262,7 +262,7 @@ public:
     // not use would cost more than the decision itself.
     policy_decision() noexcept {}
 
-    std::span<limit_status const> limits() const noexcept { return {data(), count_}; }
+    [[nodiscard]] std::span<limit_status const> limits() const noexcept { return {data(), count_}; }
 
     /// Appends the status of the policy's next limit; at most `max_limits`.
     void add(limit_status const& s) noexcept { ::new (data() + count_++) limit_status(s); }
@@ -295,10 +295,10 @@ private:
                       std::is_trivially_destructible_v<limit_status>,
                   "a status is copied as bytes");
 
-    limit_status* data() noexcept {
+    [[nodiscard]] limit_status* data() noexcept {
         return std::launder(reinterpret_cast<limit_status*>(storage_));
     }
-    limit_status const* data() const noexcept {
+    [[nodiscard]] limit_status const* data() const noexcept {
         return std::launder(reinterpret_cast<limit_status const*>(storage_));
     }
 

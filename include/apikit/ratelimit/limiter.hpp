@@ -28,9 +28,12 @@ namespace apikit::ratelimit {
 
 template <class Store = memory_store, class Clock = apikit::steady_clock, class Quota = quota_table>
 class limiter {
-    static_assert(store<Store>, "limiter's Store must model ratelimit::store");
-    static_assert(apikit::clock<Clock>, "limiter's Clock must model apikit::clock");
-    static_assert(quota<Quota>, "limiter's Quota must model ratelimit::quota");
+    static_assert(store<Store>,
+                  "apikit::ratelimit::limiter's Store must model apikit::ratelimit::store");
+    static_assert(apikit::clock<Clock>,
+                  "apikit::ratelimit::limiter's Clock must model apikit::clock");
+    static_assert(quota<Quota>,
+                  "apikit::ratelimit::limiter's Quota must model apikit::ratelimit::quota");
 
 public:
     using store_type = Store;
@@ -50,22 +53,23 @@ public:
     limiter& operator=(limiter const&) = delete;
 
     /// Takes `cost` tokens for `key` from every limit of its policy, or none.
-    result<policy_decision> try_acquire(std::string_view key,
-                                        std::uint64_t cost = 1) requires sync_store<Store> {
+    [[nodiscard]] result<policy_decision>
+    try_acquire(std::string_view key, std::uint64_t cost = 1) requires sync_store<Store> {
         return try_acquire(key, cost, clock_.now());
     }
 
     /// The same at a time point read once for the whole request.
-    result<policy_decision> try_acquire(std::string_view key, std::uint64_t cost,
-                                        time_point now) requires sync_store<Store> {
+    [[nodiscard]] result<policy_decision> try_acquire(std::string_view key, std::uint64_t cost,
+                                                      time_point now) requires sync_store<Store> {
         return store_.try_acquire(key, quota_.policy_for(key), cost, since_epoch(now));
     }
 
     /// The same under an explicit policy, e.g. the plan named by the
     /// caller's token: `lim.try_acquire(key, *lim.quotas().plan("pro"), 1, now)`.
     /// `p` must outlive the call.
-    result<policy_decision> try_acquire(std::string_view key, policy const& p, std::uint64_t cost,
-                                        time_point now) requires sync_store<Store> {
+    [[nodiscard]] result<policy_decision> try_acquire(std::string_view key, policy const& p,
+                                                      std::uint64_t cost,
+                                                      time_point now) requires sync_store<Store> {
         return store_.try_acquire(key, p, cost, since_epoch(now));
     }
 
@@ -84,14 +88,16 @@ public:
         store_.async_acquire(key, p, cost, since_epoch(now), std::forward<Handler>(handler));
     }
 
-    Quota& quotas() noexcept { return quota_; }
-    Quota const& quotas() const noexcept { return quota_; }
-    Store& get_store() noexcept { return store_; }
-    Store const& get_store() const noexcept { return store_; }
-    Clock const& clock() const noexcept { return clock_; }
+    [[nodiscard]] Quota& quotas() noexcept { return quota_; }
+    [[nodiscard]] Quota const& quotas() const noexcept { return quota_; }
+    [[nodiscard]] Store& get_store() noexcept { return store_; }
+    [[nodiscard]] Store const& get_store() const noexcept { return store_; }
+    [[nodiscard]] Clock const& clock() const noexcept { return clock_; }
 
 private:
-    static nanoseconds since_epoch(time_point t) noexcept { return nanoseconds(to_ns(t)); }
+    [[nodiscard]] static nanoseconds since_epoch(time_point t) noexcept {
+        return nanoseconds(to_ns(t));
+    }
 
     Quota quota_;
     Store store_;

@@ -43,7 +43,7 @@ namespace detail {
 
 struct string_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
+    [[nodiscard]] std::size_t operator()(std::string_view s) const noexcept {
         return std::hash<std::string_view>{}(s);
     }
 };
@@ -62,7 +62,7 @@ public:
     quota_table& operator=(quota_table const&) = delete;
 
     /// The policy of `key`: its plan's if it is assigned one, else the default.
-    policy const& policy_for(std::string_view key) const noexcept {
+    [[nodiscard]] policy const& policy_for(std::string_view key) const noexcept {
         auto const* s = current_.load(std::memory_order_acquire);
         if (!s->assigned.empty()) [[unlikely]] {
             auto const it = s->assigned.find(key);
@@ -73,13 +73,13 @@ public:
     }
 
     /// The policy of plan `name`, or nullptr if there is no such plan.
-    policy const* plan(std::string_view name) const noexcept {
+    [[nodiscard]] policy const* plan(std::string_view name) const noexcept {
         auto const* s = current_.load(std::memory_order_acquire);
         auto const it = s->plans.find(name);
         return it == s->plans.end() ? nullptr : it->second;
     }
 
-    policy const& default_policy() const noexcept {
+    [[nodiscard]] policy const& default_policy() const noexcept {
         return *current_.load(std::memory_order_acquire)->fallback;
     }
 
@@ -159,7 +159,8 @@ private:
     std::vector<std::unique_ptr<policy const>> policies_;
 };
 
-static_assert(quota<quota_table>, "quota_table must model ratelimit::quota");
+static_assert(quota<quota_table>,
+              "apikit::ratelimit::quota_table must model apikit::ratelimit::quota");
 
 } // namespace apikit::ratelimit
 
