@@ -267,35 +267,35 @@ public:
 
     /// The Lua script of every decision, e.g. to SCRIPT LOAD it ahead of
     /// time or to benchmark it.
-    static redis::script const& script() {
+    [[nodiscard]] static redis::script const& script() {
         static redis::script const s{std::string(detail::redis_gcra_source)};
         return s;
     }
 
     /// The Redis key holding `key`'s state for limit `l`.
-    std::string redis_key(std::string_view key, limit const& l) const {
+    [[nodiscard]] std::string redis_key(std::string_view key, limit const& l) const {
         std::string digest;
         return state_->keys.tagged(detail::hash_tag_of(key, digest), l.name());
     }
 
-    options const& get_options() const noexcept { return state_->opts; }
-    Connection& connection() const noexcept { return *conn_; }
+    [[nodiscard]] options const& get_options() const noexcept { return state_->opts; }
+    [[nodiscard]] Connection& connection() const noexcept { return *conn_; }
 
     /// Decisions made without Redis because it could not be reached
     /// (condition::backend_unavailable: not connected, timeout, connection
     /// lost…).
-    std::uint64_t outages() const noexcept {
+    [[nodiscard]] std::uint64_t outages() const noexcept {
         return state_->outages.load(std::memory_order_relaxed);
     }
     /// Decisions made without Redis because its reply was not the script's
     /// (an error reply such as WRONGTYPE, a malformed reply).
-    std::uint64_t bad_replies() const noexcept {
+    [[nodiscard]] std::uint64_t bad_replies() const noexcept {
         return state_->bad_replies.load(std::memory_order_relaxed);
     }
     /// Every decision the outage policy made: outages() + bad_replies().
-    std::uint64_t failures() const noexcept { return outages() + bad_replies(); }
+    [[nodiscard]] std::uint64_t failures() const noexcept { return outages() + bad_replies(); }
     /// The error of the last failure, for the logs; empty if none yet.
-    boost::system::error_code last_failure() const {
+    [[nodiscard]] boost::system::error_code last_failure() const {
         std::lock_guard lock(state_->last_mutex);
         return state_->last;
     }

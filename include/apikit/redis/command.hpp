@@ -71,9 +71,9 @@ public:
         return *this;
     }
 
-    std::string_view view() const noexcept { return {data_, size_}; }
+    [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
     char const* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
 private:
     void set_inline(std::size_t n) noexcept {
@@ -174,8 +174,8 @@ public:
     arg_list(arg_list const&) = delete;
     arg_list& operator=(arg_list const&) = delete;
 
-    std::span<arg const> view() const noexcept { return view_; }
-    std::size_t size() const noexcept { return view_.size(); }
+    [[nodiscard]] std::span<arg const> view() const noexcept { return view_; }
+    [[nodiscard]] std::size_t size() const noexcept { return view_.size(); }
 
 private:
     std::array<arg, inline_capacity> small_;
@@ -203,13 +203,13 @@ public:
     }
 
     /// The command as it is sent: RESP, an array of bulk strings.
-    std::string_view resp() const noexcept { return resp_; }
+    [[nodiscard]] std::string_view resp() const noexcept { return resp_; }
     /// How many arguments, the name included.
-    std::size_t size() const noexcept { return args_; }
+    [[nodiscard]] std::size_t size() const noexcept { return args_; }
 
     /// A command from bytes already in RESP; for apikit's own splicing
     /// (scripts), which knows the bytes are one well-formed command.
-    static command from_resp(std::string resp, std::size_t args) {
+    [[nodiscard]] static command from_resp(std::string resp, std::size_t args) {
         command c;
         c.resp_ = std::move(resp);
         c.args_ = args;

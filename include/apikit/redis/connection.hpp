@@ -135,13 +135,13 @@ public:
             impl_->close();
     }
 
-    executor_type get_executor() const noexcept { return impl_->strand(); }
-    connection_options const& options() const noexcept { return impl_->options(); }
+    [[nodiscard]] executor_type get_executor() const noexcept { return impl_->strand(); }
+    [[nodiscard]] connection_options const& options() const noexcept { return impl_->options(); }
     /// Where the connection is; read from any thread, it may be stale by the
     /// time it is used, so it is for health checks and tests, not decisions.
-    connection_state state() const noexcept { return impl_->state(); }
+    [[nodiscard]] connection_state state() const noexcept { return impl_->state(); }
     /// How many times a connection has been made (a reconnect counts).
-    std::uint64_t connects() const noexcept { return impl_->connects(); }
+    [[nodiscard]] std::uint64_t connects() const noexcept { return impl_->connects(); }
 
     /// Starts connecting, in the background; reconnects follow by themselves.
     void start() { impl_->start(); }

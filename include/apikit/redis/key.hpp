@@ -45,7 +45,7 @@ inline constexpr std::array<std::uint16_t, 256> crc16_table = [] {
 
 /// CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0, no reflection),
 /// the checksum Redis Cluster hashes keys with. crc16("123456789") == 0x31C3.
-constexpr std::uint16_t crc16(std::string_view data) noexcept {
+[[nodiscard]] constexpr std::uint16_t crc16(std::string_view data) noexcept {
     std::uint16_t crc = 0;
     for (char ch : data) {
         auto const byte = static_cast<unsigned char>(ch);
@@ -59,7 +59,7 @@ inline constexpr std::uint16_t slot_count = 16384;
 
 /// The part of `key` that Redis Cluster hashes: the text between the first
 /// `{` and the first `}` after it, when that is not empty; else the key.
-constexpr std::string_view hash_tag(std::string_view key) noexcept {
+[[nodiscard]] constexpr std::string_view hash_tag(std::string_view key) noexcept {
     auto const open = key.find('{');
     if (open == std::string_view::npos)
         return key;
@@ -70,12 +70,12 @@ constexpr std::string_view hash_tag(std::string_view key) noexcept {
 }
 
 /// The Redis Cluster hash slot of `key`, 0–16383.
-constexpr std::uint16_t hash_slot(std::string_view key) noexcept {
+[[nodiscard]] constexpr std::uint16_t hash_slot(std::string_view key) noexcept {
     return static_cast<std::uint16_t>(crc16(hash_tag(key)) % slot_count);
 }
 
 /// True when every key is in the slot of the first (and for no keys or one).
-inline bool same_slot(std::span<arg const> keys) noexcept {
+[[nodiscard]] inline bool same_slot(std::span<arg const> keys) noexcept {
     if (keys.empty())
         return true;
     auto const first = hash_slot(keys.front().view());
@@ -101,10 +101,10 @@ public:
     }
 
     /// `apikit:<area>:`, the start of every key of the area.
-    std::string_view prefix() const noexcept { return base_; }
+    [[nodiscard]] std::string_view prefix() const noexcept { return base_; }
 
     /// `apikit:<area>:<id>`, for a key that no script pairs with another.
-    std::string key(std::string_view id) const {
+    [[nodiscard]] std::string key(std::string_view id) const {
         std::string k;
         k.reserve(base_.size() + id.size());
         k.append(base_).append(id);
@@ -114,7 +114,7 @@ public:
     /// `apikit:<area>:{<tag>}`: the tag (a user id, a client key) decides the
     /// slot. An empty tag makes `{}`, which Redis does not treat as a tag:
     /// keep tags non-empty, or async_eval refuses multi-key scripts on them.
-    std::string tagged(std::string_view tag) const {
+    [[nodiscard]] std::string tagged(std::string_view tag) const {
         std::string k;
         k.reserve(base_.size() + tag.size() + 2);
         k.append(base_).append("{").append(tag).append("}");
@@ -123,7 +123,7 @@ public:
 
     /// `apikit:<area>:{<tag>}:<suffix>`: one of several keys of one tag, all
     /// in the tag's slot.
-    std::string tagged(std::string_view tag, std::string_view suffix) const {
+    [[nodiscard]] std::string tagged(std::string_view tag, std::string_view suffix) const {
         std::string k;
         k.reserve(base_.size() + tag.size() + suffix.size() + 3);
         k.append(base_).append("{").append(tag).append("}:").append(suffix);

@@ -35,7 +35,7 @@ struct backoff {
 
     /// The wait before the next attempt after `failures` consecutive failed
     /// ones; `random` is uniform in [0, 1).
-    std::chrono::nanoseconds delay(unsigned failures, double random) const noexcept {
+    [[nodiscard]] std::chrono::nanoseconds delay(unsigned failures, double random) const noexcept {
         if (failures == 0)
             return std::chrono::nanoseconds(0);
         double d = static_cast<double>(initial.count());

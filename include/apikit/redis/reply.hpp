@@ -50,54 +50,60 @@ public:
     /// A nil reply.
     reply() noexcept = default;
 
-    static reply nil() noexcept { return {}; }
-    static reply status(std::string text) { return reply(reply_type::status, std::move(text)); }
-    static reply error(std::string text) { return reply(reply_type::error, std::move(text)); }
-    static reply string(std::string text) { return reply(reply_type::string, std::move(text)); }
-    static reply integer(std::int64_t value) noexcept {
+    [[nodiscard]] static reply nil() noexcept { return {}; }
+    [[nodiscard]] static reply status(std::string text) {
+        return reply(reply_type::status, std::move(text));
+    }
+    [[nodiscard]] static reply error(std::string text) {
+        return reply(reply_type::error, std::move(text));
+    }
+    [[nodiscard]] static reply string(std::string text) {
+        return reply(reply_type::string, std::move(text));
+    }
+    [[nodiscard]] static reply integer(std::int64_t value) noexcept {
         reply r;
         r.type_ = reply_type::integer;
         r.integer_ = value;
         return r;
     }
-    static reply array(std::vector<reply> elements) noexcept {
+    [[nodiscard]] static reply array(std::vector<reply> elements) noexcept {
         reply r;
         r.type_ = reply_type::array;
         r.elements_ = std::move(elements);
         return r;
     }
 
-    reply_type type() const noexcept { return type_; }
-    bool is_nil() const noexcept { return type_ == reply_type::nil; }
-    bool is_status() const noexcept { return type_ == reply_type::status; }
-    bool is_error() const noexcept { return type_ == reply_type::error; }
-    bool is_integer() const noexcept { return type_ == reply_type::integer; }
-    bool is_string() const noexcept { return type_ == reply_type::string; }
-    bool is_array() const noexcept { return type_ == reply_type::array; }
+    [[nodiscard]] reply_type type() const noexcept { return type_; }
+    [[nodiscard]] bool is_nil() const noexcept { return type_ == reply_type::nil; }
+    [[nodiscard]] bool is_status() const noexcept { return type_ == reply_type::status; }
+    [[nodiscard]] bool is_error() const noexcept { return type_ == reply_type::error; }
+    [[nodiscard]] bool is_integer() const noexcept { return type_ == reply_type::integer; }
+    [[nodiscard]] bool is_string() const noexcept { return type_ == reply_type::string; }
+    [[nodiscard]] bool is_array() const noexcept { return type_ == reply_type::array; }
 
     /// The text of a status, error or bulk string; empty for other types.
-    std::string_view text() const noexcept { return text_; }
+    [[nodiscard]] std::string_view text() const noexcept { return text_; }
     /// The value of an integer reply; 0 for other types.
-    std::int64_t integer() const noexcept { return integer_; }
+    [[nodiscard]] std::int64_t integer() const noexcept { return integer_; }
     /// The elements of an array reply; empty for other types.
-    std::span<reply const> elements() const noexcept { return elements_; }
+    [[nodiscard]] std::span<reply const> elements() const noexcept { return elements_; }
 
     /// True for an error reply whose text starts with `code` and then a space
     /// or its end, as Redis spells error codes: `r.is_error_code("NOSCRIPT")`.
-    bool is_error_code(std::string_view code) const noexcept {
+    [[nodiscard]] bool is_error_code(std::string_view code) const noexcept {
         return type_ == reply_type::error && text_.starts_with(code) &&
                (text_.size() == code.size() || text_[code.size()] == ' ');
     }
 
     /// The reply as a T; see the header's comment for the types supported.
     template <class T>
-    result<T> as() const {
+    [[nodiscard]] result<T> as() const {
         if (type_ == reply_type::error)
             return result<T>(boost::system::in_place_error, make_error_code(error::server_error));
         return from_reply<T>::convert(*this);
     }
 
-    friend bool operator==(reply const&, reply const&) = default;
+    [[nodiscard]] friend bool operator==(reply const&, reply const&) = default;
 
 private:
     friend class reply_builder;
@@ -134,7 +140,7 @@ public:
         r.elements_.reserve(n < max_reserved ? n : max_reserved);
         return r.elements_;
     }
-    static std::vector<reply>& elements(reply& r) noexcept { return r.elements_; }
+    [[nodiscard]] static std::vector<reply>& elements(reply& r) noexcept { return r.elements_; }
     static void reset(reply& r) noexcept {
         r.type_ = reply_type::nil;
         r.integer_ = 0;
@@ -145,12 +151,12 @@ public:
 
 template <>
 struct from_reply<reply> {
-    static result<reply> convert(reply const& r) { return r; }
+    [[nodiscard]] static result<reply> convert(reply const& r) { return r; }
 };
 
 template <std::integral T>
 requires(!std::same_as<T, bool> && !std::same_as<T, char>) struct from_reply<T> {
-    static result<T> convert(reply const& r) {
+    [[nodiscard]] static result<T> convert(reply const& r) {
         if (r.is_integer()) {
             if (!std::in_range<T>(r.integer()))
                 return make_error_code(error::unexpected_reply);
@@ -170,7 +176,7 @@ requires(!std::same_as<T, bool> && !std::same_as<T, char>) struct from_reply<T> 
 
 template <>
 struct from_reply<bool> {
-    static result<bool> convert(reply const& r) {
+    [[nodiscard]] static result<bool> convert(reply const& r) {
         // result<bool> cannot tell an error_code (convertible to bool) from
         // a value without being told.
         if (r.is_integer() && (r.integer() == 0 || r.integer() == 1))
@@ -182,7 +188,7 @@ struct from_reply<bool> {
 
 template <>
 struct from_reply<double> {
-    static result<double> convert(reply const& r) {
+    [[nodiscard]] static result<double> convert(reply const& r) {
         if (r.is_integer())
             return static_cast<double>(r.integer());
         if (r.is_string()) {
@@ -199,7 +205,7 @@ struct from_reply<double> {
 
 template <>
 struct from_reply<std::string> {
-    static result<std::string> convert(reply const& r) {
+    [[nodiscard]] static result<std::string> convert(reply const& r) {
         if (r.is_string() || r.is_status())
             return std::string(r.text());
         return make_error_code(error::unexpected_reply);
@@ -208,7 +214,7 @@ struct from_reply<std::string> {
 
 template <>
 struct from_reply<std::string_view> {
-    static result<std::string_view> convert(reply const& r) {
+    [[nodiscard]] static result<std::string_view> convert(reply const& r) {
         if (r.is_string() || r.is_status())
             return r.text();
         return make_error_code(error::unexpected_reply);
@@ -217,7 +223,7 @@ struct from_reply<std::string_view> {
 
 template <class T>
 struct from_reply<std::optional<T>> {
-    static result<std::optional<T>> convert(reply const& r) {
+    [[nodiscard]] static result<std::optional<T>> convert(reply const& r) {
         if (r.is_nil())
             return std::optional<T>();
         auto v = r.as<T>();
@@ -229,7 +235,7 @@ struct from_reply<std::optional<T>> {
 
 template <class T>
 struct from_reply<std::vector<T>> {
-    static result<std::vector<T>> convert(reply const& r) {
+    [[nodiscard]] static result<std::vector<T>> convert(reply const& r) {
         if (!r.is_array())
             return make_error_code(error::unexpected_reply);
         std::vector<T> out;

@@ -29,7 +29,7 @@
 namespace apikit::redis {
 
 /// The lowercase hex SHA1 of `data`, as Redis names scripts.
-inline std::string sha1_hex(std::string_view data) {
+[[nodiscard]] inline std::string sha1_hex(std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
     if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha1(), nullptr) != 1 ||
@@ -48,22 +48,22 @@ class script {
 public:
     explicit script(std::string source) : data_(std::make_shared<data>(std::move(source))) {}
 
-    std::string_view source() const noexcept { return data_->source; }
+    [[nodiscard]] std::string_view source() const noexcept { return data_->source; }
     /// 40 lowercase hex digits, as SCRIPT LOAD answers.
-    std::string_view sha1() const noexcept { return data_->sha1; }
+    [[nodiscard]] std::string_view sha1() const noexcept { return data_->sha1; }
 
     /// SCRIPT LOAD <source>, to warm a server's cache ahead of time.
-    command load_command() const { return command{"SCRIPT", "LOAD", source()}; }
+    [[nodiscard]] command load_command() const { return command{"SCRIPT", "LOAD", source()}; }
 
     /// EVALSHA <sha1> <numkeys> <keys…> <args…>.
-    command evalsha(std::span<arg const> keys, std::span<arg const> args) const {
+    [[nodiscard]] command evalsha(std::span<arg const> keys, std::span<arg const> args) const {
         std::string resp;
         append_evalsha(resp, call_tail(keys, args), keys.size() + args.size());
         return command::from_resp(std::move(resp), keys.size() + args.size() + 3);
     }
 
     /// EVAL <source> <numkeys> <keys…> <args…>: the same call, by source.
-    command eval(std::span<arg const> keys, std::span<arg const> args) const {
+    [[nodiscard]] command eval(std::span<arg const> keys, std::span<arg const> args) const {
         std::string resp;
         append_eval(resp, call_tail(keys, args), keys.size() + args.size());
         return command::from_resp(std::move(resp), keys.size() + args.size() + 3);
@@ -73,7 +73,8 @@ public:
     /// (one call of the formatter); with the head of EVALSHA or EVAL in
     /// front, a whole command. The connection keeps it to resend a call by
     /// source after NOSCRIPT.
-    static std::string call_tail(std::span<arg const> keys, std::span<arg const> args) {
+    [[nodiscard]] static std::string call_tail(std::span<arg const> keys,
+                                               std::span<arg const> args) {
         constexpr std::size_t small = 16;
         std::array<arg, small> buf;
         std::vector<arg> heap;
@@ -104,7 +105,7 @@ public:
         splice(out, data_->eval_head, tail, n);
     }
 
-    friend bool operator==(script const& a, script const& b) noexcept {
+    [[nodiscard]] friend bool operator==(script const& a, script const& b) noexcept {
         return a.sha1() == b.sha1();
     }
 

@@ -39,11 +39,11 @@ struct endpoint {
     std::string password; ///< empty: no AUTH
     unsigned database = 0;
 
-    friend bool operator==(endpoint const&, endpoint const&) = default;
+    [[nodiscard]] friend bool operator==(endpoint const&, endpoint const&) = default;
 };
 
 /// The endpoint a redis:// URL names; see the header's comment.
-inline result<endpoint> parse_url(std::string_view text) {
+[[nodiscard]] inline result<endpoint> parse_url(std::string_view text) {
     auto parsed = boost::urls::parse_uri(text);
     if (!parsed)
         return make_error_code(error::url_syntax);

@@ -96,7 +96,7 @@ inline constexpr std::int64_t ns_per_s = 1'000'000'000;
 // The most bytes of a caller's key used as its hash tag as it is.
 inline constexpr std::size_t max_literal_tag = 128;
 
-inline bool literal_tag(std::string_view key) noexcept {
+[[nodiscard]] inline bool literal_tag(std::string_view key) noexcept {
     if (key.empty() || key.size() > max_literal_tag || key.front() == '~')
         return false;
     for (char c : key) {
@@ -108,7 +108,7 @@ inline bool literal_tag(std::string_view key) noexcept {
 }
 
 // The hash tag of `key`: the key itself, or `~<sha1>` written into `digest`.
-inline std::string_view hash_tag_of(std::string_view key, std::string& digest) {
+[[nodiscard]] inline std::string_view hash_tag_of(std::string_view key, std::string& digest) {
     if (literal_tag(key))
         return key;
     digest = "~" + redis::sha1_hex(key);
@@ -117,8 +117,8 @@ inline std::string_view hash_tag_of(std::string_view key, std::string& digest) {
 
 // The decision from the script's reply, computed by gcra.hpp exactly as
 // memory_store computes it; an error if the reply is not the script's.
-inline result<policy_decision> decide_from_reply(redis::reply const& r, policy const& p,
-                                                 std::uint64_t cost) {
+[[nodiscard]] inline result<policy_decision>
+decide_from_reply(redis::reply const& r, policy const& p, std::uint64_t cost) {
     auto const bad = make_error_code(redis::error::unexpected_reply);
     if (r.is_error())
         return make_error_code(redis::error::server_error);

@@ -49,7 +49,7 @@ public:
     }
     ~completion() { reset(); }
 
-    explicit operator bool() const noexcept { return p_ != nullptr; }
+    [[nodiscard]] explicit operator bool() const noexcept { return p_ != nullptr; }
 
     /// Hands `args` to the handler through its executor; empties this. The
     /// memory is freed first, so the handler may start a new operation that
@@ -80,7 +80,7 @@ private:
                                        boost::asio::execution::outstanding_work.tracked))
             , handler(std::move(h)) {}
 
-        static base* make(Handler&& h, IoExecutor const& io) {
+        [[nodiscard]] static base* make(Handler&& h, IoExecutor const& io) {
             allocator_type alloc(
                 boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
             node* p = std::allocator_traits<allocator_type>::allocate(alloc, 1);

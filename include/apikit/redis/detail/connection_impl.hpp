@@ -69,10 +69,14 @@ public:
         opts_.validate();
     }
 
-    strand_type const& strand() const noexcept { return strand_; }
-    connection_options const& options() const noexcept { return opts_; }
-    connection_state state() const noexcept { return published_.load(std::memory_order_relaxed); }
-    std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+    [[nodiscard]] strand_type const& strand() const noexcept { return strand_; }
+    [[nodiscard]] connection_options const& options() const noexcept { return opts_; }
+    [[nodiscard]] connection_state state() const noexcept {
+        return published_.load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t connects() const noexcept {
+        return connects_.load(std::memory_order_relaxed);
+    }
 
     // --- Entry points: callable from any thread. Off the strand they post to
     // it; on it (a handler issuing the next command) they queue the command
@@ -147,7 +151,7 @@ private:
     // --- Commands.
 
     // Queues the request, taking `done`; or leaves `done` and says why not.
-    boost::system::error_code enqueue(request& rq, exec_completion& done) {
+    [[nodiscard]] boost::system::error_code enqueue(request& rq, exec_completion& done) {
         if (state_ == connection_state::closed)
             return make_error_code(error::closed);
         if (pending_.size() >= opts_.max_pending)

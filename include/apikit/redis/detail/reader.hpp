@@ -35,7 +35,7 @@ public:
 
     /// Hands `n` bytes read from the socket to the parser; false when the
     /// reader is already in error or out of memory.
-    bool feed(char const* data, std::size_t n) noexcept {
+    [[nodiscard]] bool feed(char const* data, std::size_t n) noexcept {
         return ::redisReaderFeed(impl_.get(), data, n) == REDIS_OK;
     }
 
@@ -44,7 +44,7 @@ public:
     /// The next complete reply, moved into `out`; `need_more` when the bytes
     /// fed so far end inside a reply; `error` when they are not RESP (the
     /// reader is then unusable and the connection must be dropped).
-    status next(reply& out) noexcept {
+    [[nodiscard]] status next(reply& out) noexcept {
         void* got = nullptr;
         if (::redisReaderGetReply(impl_.get(), &got) != REDIS_OK)
             return status::error;
@@ -57,7 +57,7 @@ public:
     }
 
     /// Why the last call failed, from hiredis (for diagnostics only).
-    char const* error_text() const noexcept { return impl_->errstr; }
+    [[nodiscard]] char const* error_text() const noexcept { return impl_->errstr; }
 
 private:
     struct free_reader {
@@ -68,7 +68,7 @@ private:
     // appended now, or the root for a top-level value. hiredis fills an
     // array's elements in order, and only the array being filled grows: the
     // objects it handed out before (the parents up the stack) do not move.
-    static reply* slot_for(redisReadTask const* task) noexcept {
+    [[nodiscard]] static reply* slot_for(redisReadTask const* task) noexcept {
         if (task->parent == nullptr)
             return &static_cast<reader*>(task->privdata)->root_;
         auto* parent = static_cast<reply*>(task->parent->obj);
