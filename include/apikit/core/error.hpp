@@ -80,6 +80,16 @@ inline constexpr std::array<errc_info, 17> errc_table{{
 static_assert(errc_table.size() == static_cast<std::size_t>(errc::service_unavailable) + 1,
               "every apikit::errc needs exactly one row in detail::errc_table");
 
+// error_category::message(ev, buffer, len): `m`, cut to fit, NUL-terminated.
+inline char const* copy_message(std::string_view m, char* buffer, std::size_t len) noexcept {
+    if (len == 0)
+        return buffer;
+    auto const n = m.size() < len - 1 ? m.size() : len - 1;
+    m.copy(buffer, n);
+    buffer[n] = '\0';
+    return buffer;
+}
+
 } // namespace detail
 
 /// The row of the table for `e`.
@@ -102,13 +112,7 @@ public:
     }
 
     char const* message(int ev, char* buffer, std::size_t len) const noexcept override {
-        auto const m = info(static_cast<errc>(ev)).message;
-        if (len == 0)
-            return buffer;
-        auto const n = m.size() < len - 1 ? m.size() : len - 1;
-        m.copy(buffer, n);
-        buffer[n] = '\0';
-        return buffer;
+        return detail::copy_message(info(static_cast<errc>(ev)).message, buffer, len);
     }
 };
 

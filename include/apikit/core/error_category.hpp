@@ -110,13 +110,7 @@ public:
     std::string message(int ev) const override { return std::string(text(ev)); }
 
     char const* message(int ev, char* buffer, std::size_t len) const noexcept override {
-        if (len == 0)
-            return buffer;
-        auto const m = text(ev);
-        auto const n = m.size() < len - 1 ? m.size() : len - 1;
-        m.copy(buffer, n);
-        buffer[n] = '\0';
-        return buffer;
+        return detail::copy_message(text(ev), buffer, len);
     }
 
     [[nodiscard]] errc answer(int ev) const noexcept override {
