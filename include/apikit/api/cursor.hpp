@@ -42,13 +42,13 @@ inline constexpr std::size_t max_cursor_size = 1024;
 
 namespace detail {
 
-inline apikit::result<boost::json::value> invalid_cursor() {
+[[nodiscard]] inline apikit::result<boost::json::value> invalid_cursor() {
     return make_error_code(errc::invalid_cursor);
 }
 
 /// Parses decoded cursor bytes: strict JSON (no comments, no trailing commas,
 /// valid UTF-8, the parser's default depth limit), or invalid_cursor.
-inline apikit::result<boost::json::value> parse_cursor_json(std::string_view json) {
+[[nodiscard]] inline apikit::result<boost::json::value> parse_cursor_json(std::string_view json) {
     boost::system::error_code ec;
     auto v = boost::json::parse(json, ec);
     if (ec)
@@ -61,11 +61,11 @@ inline apikit::result<boost::json::value> parse_cursor_json(std::string_view jso
 /// base64url (with padding) of the compact JSON: `{"id":123}` ⇄ `eyJpZCI6MTIzfQ==`.
 /// Decoding takes the text with or without its padding.
 struct json_cursor {
-    std::string encode(boost::json::value const& position) const {
+    [[nodiscard]] std::string encode(boost::json::value const& position) const {
         return base64url::encode(boost::json::serialize(position), base64url::padding::include);
     }
 
-    apikit::result<boost::json::value> decode(std::string_view text) const {
+    [[nodiscard]] apikit::result<boost::json::value> decode(std::string_view text) const {
         if (text.empty() || text.size() > max_cursor_size)
             return detail::invalid_cursor();
         auto const bytes = base64url::decode(text);
@@ -75,7 +75,8 @@ struct json_cursor {
     }
 };
 
-static_assert(cursor_codec<json_cursor>, "json_cursor must model api::cursor_codec");
+static_assert(cursor_codec<json_cursor>,
+              "apikit::api::json_cursor must model apikit::api::cursor_codec");
 
 } // namespace apikit::api
 

@@ -51,7 +51,7 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, cursor_page
 
 /// The `limit` query parameter (1 to 100, default 20) from its decoded text,
 /// or std::nullopt when absent; see limit_param.
-inline api_result<std::size_t> parse_limit(std::optional<std::string_view> text) {
+[[nodiscard]] inline api_result<std::size_t> parse_limit(std::optional<std::string_view> text) {
     auto r = limit_param.parse(text);
     if (!r)
         return r.error();

@@ -66,31 +66,31 @@ struct api_error {
     explicit api_error(boost::system::error_code const& ec) noexcept : code(to_errc(ec)) {}
 
     /// A 422 `validation_error` with the table's message and these details.
-    static api_error validation(std::vector<field_error> d) {
+    [[nodiscard]] static api_error validation(std::vector<field_error> d) {
         return {errc::validation_error, {}, std::move(d)};
     }
     /// A 422 `validation_error` about one field.
-    static api_error validation(std::string field, std::string msg) {
+    [[nodiscard]] static api_error validation(std::string field, std::string msg) {
         std::vector<field_error> d;
         d.push_back({std::move(field), std::move(msg)});
         return validation(std::move(d));
     }
 
-    unsigned status() const noexcept { return info(code).status; }
+    [[nodiscard]] unsigned status() const noexcept { return info(code).status; }
     /// The envelope's `code`: `validation_error`, `not_found`, …
-    std::string_view code_name() const noexcept { return info(code).code; }
-    bool is_server_error() const noexcept { return status() >= 500; }
+    [[nodiscard]] std::string_view code_name() const noexcept { return info(code).code; }
+    [[nodiscard]] bool is_server_error() const noexcept { return status() >= 500; }
 
     /// The message a client sees: `message`, or the table's default for a 5xx
     /// and when `message` is empty.
-    std::string_view public_message() const noexcept {
+    [[nodiscard]] std::string_view public_message() const noexcept {
         return is_server_error() || message.empty() ? info(code).message
                                                     : std::string_view(message);
     }
     friend bool operator==(api_error const&, api_error const&) = default;
 
     /// The details a client sees: `details`, or none for a 5xx.
-    std::span<field_error const> public_details() const noexcept {
+    [[nodiscard]] std::span<field_error const> public_details() const noexcept {
         if (is_server_error())
             return {};
         return details;

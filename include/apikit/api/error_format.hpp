@@ -77,14 +77,15 @@ inline void append_field_errors(std::string& out, std::span<field_error const> d
     out.push_back(']');
 }
 
-inline boost::json::value request_id_value(api_error const& e, boost::json::storage_ptr const& sp) {
+[[nodiscard]] inline boost::json::value request_id_value(api_error const& e,
+                                                         boost::json::storage_ptr const& sp) {
     if (e.request_id.empty())
         return boost::json::value(nullptr, sp);
     return boost::json::value(e.request_id, sp);
 }
 
-inline boost::json::value field_errors_value(std::span<field_error const> details,
-                                             boost::json::storage_ptr const& sp) {
+[[nodiscard]] inline boost::json::value field_errors_value(std::span<field_error const> details,
+                                                           boost::json::storage_ptr const& sp) {
     boost::json::array a(sp);
     a.reserve(details.size());
     for (auto const& d : details)
@@ -97,7 +98,7 @@ inline boost::json::value field_errors_value(std::span<field_error const> detail
 /// The recommended reason phrase of an HTTP status (RFC 9110 §15, RFC 6585),
 /// for the statuses apikit's error table uses and the common others; an
 /// unknown status gets its class's generic phrase.
-constexpr std::string_view reason_phrase(unsigned status) noexcept {
+[[nodiscard]] constexpr std::string_view reason_phrase(unsigned status) noexcept {
     switch (status) {
     case 400:
         return "Bad Request";
@@ -167,7 +168,8 @@ struct envelope_format {
         out.append("}}");
     }
 
-    static boost::json::value to_value(api_error const& e, boost::json::storage_ptr sp = {}) {
+    [[nodiscard]] static boost::json::value to_value(api_error const& e,
+                                                     boost::json::storage_ptr sp = {}) {
         auto const details = e.public_details();
         boost::json::object inner(sp);
         inner.reserve(4);
@@ -209,7 +211,8 @@ struct problem_json_format {
         out.push_back('}');
     }
 
-    static boost::json::value to_value(api_error const& e, boost::json::storage_ptr sp = {}) {
+    [[nodiscard]] static boost::json::value to_value(api_error const& e,
+                                                     boost::json::storage_ptr sp = {}) {
         auto const details = e.public_details();
         boost::json::object o(sp);
         o.reserve(7);
@@ -225,13 +228,15 @@ struct problem_json_format {
     }
 };
 
-static_assert(error_format<envelope_format>, "envelope_format must model api::error_format");
+static_assert(error_format<envelope_format>,
+              "apikit::api::envelope_format must model apikit::api::error_format");
 static_assert(error_format<problem_json_format>,
-              "problem_json_format must model api::error_format");
+              "apikit::api::problem_json_format must model apikit::api::error_format");
 
 /// The body of the response for `e` in format `F`.
-template <error_format F = envelope_format>
-std::string render(api_error const& e) {
+template <class F = envelope_format>
+[[nodiscard]] std::string render(api_error const& e) {
+    static_assert(error_format<F>, "apikit::api::render's F must model apikit::api::error_format");
     std::string out;
     out.reserve(128 + e.message.size() + e.request_id.size() + 64 * e.details.size());
     F::append(out, e);

@@ -90,15 +90,15 @@ void tag_invoke(boost::json::value_from_tag, boost::json::value& jv,
 namespace detail {
 
 // The member `name` of `jv`, which must be an object of exactly `size` members.
-inline boost::json::value const* exact_member(boost::json::value const& jv, std::size_t size,
-                                              std::string_view name) {
+[[nodiscard]] inline boost::json::value const*
+exact_member(boost::json::value const& jv, std::size_t size, std::string_view name) {
     auto const* o = jv.if_object();
     if (o == nullptr || o->size() != size)
         return nullptr;
     return o->if_contains(name);
 }
 
-inline boost::system::error_code bad_position() {
+[[nodiscard]] inline boost::system::error_code bad_position() {
     return boost::json::make_error_code(boost::json::error::not_object);
 }
 
@@ -108,8 +108,8 @@ inline boost::system::error_code bad_position() {
 // unsigned cursor is client text, and a lenient reader would take positions
 // no server ever wrote.
 template <class Id>
-boost::system::result<id_position<Id>> tag_invoke(boost::json::try_value_to_tag<id_position<Id>>,
-                                                  boost::json::value const& jv) {
+[[nodiscard]] boost::system::result<id_position<Id>>
+tag_invoke(boost::json::try_value_to_tag<id_position<Id>>, boost::json::value const& jv) {
     auto const* id = detail::exact_member(jv, 1, "id");
     if (id == nullptr)
         return detail::bad_position();
@@ -120,7 +120,7 @@ boost::system::result<id_position<Id>> tag_invoke(boost::json::try_value_to_tag<
 }
 
 template <class Sort, class Id>
-boost::system::result<keyset_position<Sort, Id>>
+[[nodiscard]] boost::system::result<keyset_position<Sort, Id>>
 tag_invoke(boost::json::try_value_to_tag<keyset_position<Sort, Id>>, boost::json::value const& jv) {
     auto const* key = detail::exact_member(jv, 2, "key");
     auto const* id = detail::exact_member(jv, 2, "id");
@@ -137,8 +137,11 @@ tag_invoke(boost::json::try_value_to_tag<keyset_position<Sort, Id>>, boost::json
 
 /// What to fetch: the `limit` rows after `after` (from the start when it is
 /// empty) in `order`. `limit` must be at least 1 (parse_limit sees to that).
-template <keyset_key Key>
+template <class Key>
 struct keyset_query {
+    static_assert(keyset_key<Key>,
+                  "apikit::api::keyset_query's Key must model apikit::api::keyset_key");
+
     std::optional<Key> after;
     std::size_t limit = 20;
     sort_order order = sort_order::ascending;
@@ -149,8 +152,8 @@ namespace detail {
 // Visits up to `limit` elements of [first, last) and returns the key of the
 // last one visited when more remain after it: the next page's `after`.
 template <class Key, class It, class KeyOf, class Visit>
-std::optional<Key> keyset_take(It first, It last, std::size_t limit, KeyOf const& key_of,
-                               Visit& visit) {
+[[nodiscard]] std::optional<Key> keyset_take(It first, It last, std::size_t limit,
+                                             KeyOf const& key_of, Visit& visit) {
     BOOST_ASSERT_MSG(limit > 0, "a keyset page holds at least one row");
     std::size_t n = 0;
     It last_visited = first;
@@ -181,7 +184,8 @@ concept ordered_by_key = requires(C const& c, typename C::key_type const& k) {
 /// The rows after `q.after` are found with the container's own lower_bound or
 /// upper_bound, so a page costs O(log n + limit) whatever its depth.
 template <detail::ordered_by_key Container, class Visit>
-requires keyset_key<typename Container::key_type> std::optional<typename Container::key_type>
+requires keyset_key<typename Container::key_type>
+[[nodiscard]] std::optional<typename Container::key_type>
 keyset_page(Container const& rows, keyset_query<typename Container::key_type> const& q,
             Visit&& visit) {
     using key_type = typename Container::key_type;
@@ -212,9 +216,9 @@ using projected_key_t = std::remove_cvref_t<
 /// key of an element given by `proj`. O(log n + limit) on a random-access range.
 template <std::ranges::bidirectional_range Range, class Proj, class Visit>
 requires std::ranges::common_range<Range const> && keyset_key<detail::projected_key_t<Range, Proj>>
-    std::optional<detail::projected_key_t<Range, Proj>>
-    keyset_page(Range const& rows, keyset_query<detail::projected_key_t<Range, Proj>> const& q,
-                Proj proj, Visit&& visit) {
+[[nodiscard]] std::optional<detail::projected_key_t<Range, Proj>>
+keyset_page(Range const& rows, keyset_query<detail::projected_key_t<Range, Proj>> const& q,
+            Proj proj, Visit&& visit) {
     using key_type = detail::projected_key_t<Range, Proj>;
     if (q.order == sort_order::ascending) {
         auto const first =
@@ -229,8 +233,12 @@ requires std::ranges::common_range<Range const> && keyset_key<detail::projected_
 }
 
 /// The cursor text for the position `after`.
-template <keyset_key Key, cursor_codec Codec>
-std::string encode_cursor(Codec const& codec, Key const& after) {
+template <class Key, class Codec>
+[[nodiscard]] std::string encode_cursor(Codec const& codec, Key const& after) {
+    static_assert(keyset_key<Key>,
+                  "apikit::api::encode_cursor's Key must model apikit::api::keyset_key");
+    static_assert(cursor_codec<Codec>,
+                  "apikit::api::encode_cursor's Codec must model apikit::api::cursor_codec");
     return codec.encode(boost::json::value_from(after));
 }
 
@@ -238,9 +246,13 @@ std::string encode_cursor(Codec const& codec, Key const& after) {
 /// parameter is absent (the first page); a 400 `invalid_cursor` api_error,
 /// with details naming the field `cursor`, when its text is not a cursor this
 /// codec made for a `Key` (an empty `?cursor=` included).
-template <keyset_key Key, cursor_codec Codec>
-api_result<std::optional<Key>> parse_cursor(Codec const& codec,
-                                            std::optional<std::string_view> text) {
+template <class Key, class Codec>
+[[nodiscard]] api_result<std::optional<Key>> parse_cursor(Codec const& codec,
+                                                          std::optional<std::string_view> text) {
+    static_assert(keyset_key<Key>,
+                  "apikit::api::parse_cursor's Key must model apikit::api::keyset_key");
+    static_assert(cursor_codec<Codec>,
+                  "apikit::api::parse_cursor's Codec must model apikit::api::cursor_codec");
     if (!text)
         return std::optional<Key>();
     auto const invalid = [] {

@@ -27,13 +27,13 @@ inline constexpr std::array<std::string_view, method_count> method_names{
 } // namespace detail
 
 /// The method's token as it appears on the request line: `GET`, `DELETE`, …
-constexpr std::string_view to_string(method m) noexcept {
+[[nodiscard]] constexpr std::string_view to_string(method m) noexcept {
     return detail::method_names[static_cast<std::size_t>(m)];
 }
 
 /// The method named by `token`. Method names are case-sensitive (RFC 9110
 /// §9.1), so `get` is not `GET`; an unknown token is `std::nullopt`.
-constexpr std::optional<method> parse_method(std::string_view token) noexcept {
+[[nodiscard]] constexpr std::optional<method> parse_method(std::string_view token) noexcept {
     for (std::size_t i = 0; i < method_count; ++i)
         if (detail::method_names[i] == token)
             return static_cast<method>(i);
@@ -50,9 +50,9 @@ public:
     }
 
     constexpr void insert(method m) noexcept { bits_ |= bit(m); }
-    constexpr bool contains(method m) const noexcept { return (bits_ & bit(m)) != 0; }
-    constexpr bool empty() const noexcept { return bits_ == 0; }
-    constexpr std::size_t size() const noexcept {
+    [[nodiscard]] constexpr bool contains(method m) const noexcept { return (bits_ & bit(m)) != 0; }
+    [[nodiscard]] constexpr bool empty() const noexcept { return bits_ == 0; }
+    [[nodiscard]] constexpr std::size_t size() const noexcept {
         std::size_t n = 0;
         for (auto b = bits_; b != 0; b &= static_cast<std::uint8_t>(b - 1))
             ++n;
@@ -72,7 +72,7 @@ public:
         }
     }
 
-    std::string to_string() const {
+    [[nodiscard]] std::string to_string() const {
         std::string s;
         append_to(s);
         return s;
@@ -81,7 +81,7 @@ public:
     friend constexpr bool operator==(method_set, method_set) noexcept = default;
 
 private:
-    static constexpr std::uint8_t bit(method m) noexcept {
+    [[nodiscard]] static constexpr std::uint8_t bit(method m) noexcept {
         return static_cast<std::uint8_t>(1u << static_cast<unsigned>(m));
     }
 

@@ -33,15 +33,15 @@ struct offset_query {
 
     /// The rows before this page. parse_offset_query guarantees it fits a
     /// signed 64-bit integer (a SQL OFFSET), whatever the client asked.
-    constexpr std::uint64_t offset() const noexcept { return (page - 1) * per_page; }
+    [[nodiscard]] constexpr std::uint64_t offset() const noexcept { return (page - 1) * per_page; }
 };
 
 /// The `page` and `per_page` query parameters from their decoded text (each
 /// std::nullopt when absent). Every bad parameter is reported at once in one
 /// 422 `validation_error`, a detail per field; a page whose offset would not
 /// fit a signed 64-bit integer is a bad `page`.
-inline api_result<offset_query> parse_offset_query(std::optional<std::string_view> page,
-                                                   std::optional<std::string_view> per_page) {
+[[nodiscard]] inline api_result<offset_query>
+parse_offset_query(std::optional<std::string_view> page, std::optional<std::string_view> per_page) {
     auto p = page_param.parse(page);
     auto pp = per_page_param.parse(per_page);
     std::vector<field_error> details;

@@ -47,14 +47,14 @@ public:
             throw std::invalid_argument("apikit::api::integer_param: inconsistent bounds");
     }
 
-    constexpr std::string_view name() const noexcept { return name_; }
-    constexpr std::uint64_t min() const noexcept { return min_; }
-    constexpr std::uint64_t max() const noexcept { return max_; }
-    constexpr std::uint64_t default_value() const noexcept { return default_; }
+    [[nodiscard]] constexpr std::string_view name() const noexcept { return name_; }
+    [[nodiscard]] constexpr std::uint64_t min() const noexcept { return min_; }
+    [[nodiscard]] constexpr std::uint64_t max() const noexcept { return max_; }
+    [[nodiscard]] constexpr std::uint64_t default_value() const noexcept { return default_; }
 
     /// The value: the default when `text` is std::nullopt, else `text` when it
     /// is decimal digits naming an integer within the bounds.
-    api_result<std::uint64_t> parse(std::optional<std::string_view> text) const {
+    [[nodiscard]] api_result<std::uint64_t> parse(std::optional<std::string_view> text) const {
         if (!text)
             return default_;
         auto const s = *text;
@@ -70,14 +70,14 @@ public:
     }
 
     /// The field error for a bad value: `must be an integer from 1 to 100`.
-    field_error error() const {
+    [[nodiscard]] field_error error() const {
         if (max_ == unbounded)
             return {std::string(name_), fmt::format("must be an integer of at least {}", min_)};
         return {std::string(name_), fmt::format("must be an integer from {} to {}", min_, max_)};
     }
 
 private:
-    api_error invalid() const { return api_error::validation({error()}); }
+    [[nodiscard]] api_error invalid() const { return api_error::validation({error()}); }
 
     std::string_view name_;
     std::uint64_t min_, max_, default_;

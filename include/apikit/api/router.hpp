@@ -68,13 +68,13 @@ inline constexpr std::size_t max_route_segments = 32;
 
 namespace detail {
 
-constexpr bool is_pchar_literal(char c) noexcept {
+[[nodiscard]] constexpr bool is_pchar_literal(char c) noexcept {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
     return std::string_view("-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
 }
 
-constexpr bool is_param_name(std::string_view s) noexcept {
+[[nodiscard]] constexpr bool is_param_name(std::string_view s) noexcept {
     if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
         return false;
     for (char const c : s)
@@ -89,17 +89,17 @@ constexpr bool is_param_name(std::string_view s) noexcept {
 /// The parameters of a matched route, in pattern order, percent-decoded.
 class path_params {
 public:
-    std::size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
-    std::string_view name(std::size_t i) const noexcept { return entries_[i].name; }
-    std::string_view value(std::size_t i) const noexcept {
+    [[nodiscard]] std::string_view name(std::size_t i) const noexcept { return entries_[i].name; }
+    [[nodiscard]] std::string_view value(std::size_t i) const noexcept {
         auto const& e = entries_[i];
         return e.decoded ? std::string_view(decoded_).substr(e.offset, e.size) : e.raw;
     }
 
     /// The decoded value of `name`; std::nullopt when the route has no such parameter.
-    std::optional<std::string_view> find(std::string_view name) const noexcept {
+    [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const noexcept {
         for (std::size_t i = 0; i < size_; ++i)
             if (entries_[i].name == name)
                 return value(i);
@@ -113,7 +113,7 @@ public:
     /// for a path with no such resource. A `name` the route does not have is
     /// a bug in the handler: errc::internal_error.
     template <class T>
-    apikit::result<T> get(std::string_view name) const {
+    [[nodiscard]] apikit::result<T> get(std::string_view name) const {
         auto const v = find(name);
         if (!v)
             return make_error_code(errc::internal_error);
@@ -178,10 +178,10 @@ private:
 template <class Handler>
 class route_match {
 public:
-    Handler const& handler() const noexcept { return *handler_; }
-    path_params const& params() const noexcept { return params_; }
-    std::string_view pattern() const noexcept { return pattern_; }
-    method_set allowed() const noexcept { return allowed_; }
+    [[nodiscard]] Handler const& handler() const noexcept { return *handler_; }
+    [[nodiscard]] path_params const& params() const noexcept { return params_; }
+    [[nodiscard]] std::string_view pattern() const noexcept { return pattern_; }
+    [[nodiscard]] method_set allowed() const noexcept { return allowed_; }
 
 private:
     template <class>
@@ -200,7 +200,7 @@ struct routing_error {
     method_set allowed;
 
     /// The error response: its status and code come from `code`.
-    api_error to_api_error() const { return api_error(code); }
+    [[nodiscard]] api_error to_api_error() const { return api_error(code); }
 };
 
 [[noreturn]] inline void throw_exception_from_error(routing_error const& e,
@@ -210,7 +210,8 @@ struct routing_error {
 
 template <class Handler>
 class router {
-    static_assert(std::move_constructible<Handler>, "a router's Handler must be movable");
+    static_assert(std::move_constructible<Handler>,
+                  "apikit::api::router's Handler must model std::move_constructible");
 
 public:
     using handler_type = Handler;
@@ -264,7 +265,7 @@ public:
     }
 
     /// The handler for `m` on `path` with its parameters, or the routing error.
-    match_result match(method m, std::string_view path) const {
+    [[nodiscard]] match_result match(method m, std::string_view path) const {
         route_match<Handler> out;
         auto const found = locate(path, out.params_);
         if (!found)
@@ -285,7 +286,7 @@ public:
 
     /// The methods `path` allows: empty when no resource has that path. For
     /// a method outside api::method, or OPTIONS, answered by the HTTP layer.
-    method_set allowed(std::string_view path) const {
+    [[nodiscard]] method_set allowed(std::string_view path) const {
         path_params scratch;
         auto const found = locate(path, scratch);
         return found ? nodes_[*found].allowed : method_set{};
@@ -316,7 +317,8 @@ private:
 
     // The segments of a pattern, each checked against the rules above.
     template <class Fail>
-    static pattern_segments split_pattern(std::string_view pattern, Fail const& fail) {
+    [[nodiscard]] static pattern_segments split_pattern(std::string_view pattern,
+                                                        Fail const& fail) {
         if (pattern.empty() || pattern.front() != '/')
             fail("a pattern starts with '/'");
         pattern_segments out;
@@ -353,14 +355,14 @@ private:
         return out;
     }
 
-    static std::uint32_t find_literal(node const& nd, std::string_view seg) noexcept {
+    [[nodiscard]] static std::uint32_t find_literal(node const& nd, std::string_view seg) noexcept {
         for (auto const& [lit, child] : nd.literals)
             if (lit == seg)
                 return child;
         return npos;
     }
 
-    std::uint32_t literal_child(std::uint32_t at, std::string_view seg) {
+    [[nodiscard]] std::uint32_t literal_child(std::uint32_t at, std::string_view seg) {
         if (auto const child = find_literal(nodes_[at], seg); child != npos)
             return child;
         auto const child = new_node();
@@ -368,7 +370,7 @@ private:
         return child;
     }
 
-    std::uint32_t param_child(std::uint32_t at, std::string_view name) {
+    [[nodiscard]] std::uint32_t param_child(std::uint32_t at, std::string_view name) {
         if (nodes_[at].param != npos)
             return nodes_[at].param;
         auto const child = new_node();
@@ -377,14 +379,14 @@ private:
         return child;
     }
 
-    std::uint32_t new_node() {
+    [[nodiscard]] std::uint32_t new_node() {
         nodes_.emplace_back();
         return static_cast<std::uint32_t>(nodes_.size() - 1);
     }
 
     // The node of the resource `path` names, its parameters pushed to `params`.
-    boost::system::result<std::uint32_t, routing_error> locate(std::string_view path,
-                                                               path_params& params) const {
+    [[nodiscard]] boost::system::result<std::uint32_t, routing_error>
+    locate(std::string_view path, path_params& params) const {
         routing_error const not_found{errc::not_found, {}};
         // A plain loop: find_first_of calls memchr once per character.
         for (std::size_t i = 0; i < path.size(); ++i) {
@@ -424,8 +426,8 @@ private:
     // Depth-first, literal before parameter. A node sits at one depth of the
     // tree, so it is tried at most once per match: the walk is O(nodes) at
     // worst, and O(segments) when no literal and parameter share a position.
-    std::uint32_t walk(std::uint32_t at, std::span<std::string_view const> rest,
-                       path_params& params) const {
+    [[nodiscard]] std::uint32_t walk(std::uint32_t at, std::span<std::string_view const> rest,
+                                     path_params& params) const {
         auto const& nd = nodes_[at];
         if (rest.empty())
             return nd.allowed.empty() ? npos : at;

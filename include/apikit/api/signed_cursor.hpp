@@ -68,7 +68,7 @@ public:
         }
     }
 
-    std::string encode(boost::json::value const& position) const {
+    [[nodiscard]] std::string encode(boost::json::value const& position) const {
         auto const& key = keys_.front();
         std::string bytes;
         bytes.push_back(static_cast<char>(format_version));
@@ -79,7 +79,7 @@ public:
         return base64url::encode(bytes, base64url::padding::include);
     }
 
-    apikit::result<boost::json::value> decode(std::string_view text) const {
+    [[nodiscard]] apikit::result<boost::json::value> decode(std::string_view text) const {
         if (text.empty() || text.size() > max_cursor_size)
             return detail::invalid_cursor();
         auto const bytes = base64url::decode(text);
@@ -108,7 +108,7 @@ private:
         hmac_sha256_key mac;
     };
 
-    signing_key const* find_key(std::uint8_t id) const noexcept {
+    [[nodiscard]] signing_key const* find_key(std::uint8_t id) const noexcept {
         for (auto const& k : keys_)
             if (k.id == id)
                 return &k;
@@ -118,7 +118,8 @@ private:
     std::vector<signing_key> keys_; // keys_[0] signs
 };
 
-static_assert(cursor_codec<signed_cursor>, "signed_cursor must model api::cursor_codec");
+static_assert(cursor_codec<signed_cursor>,
+              "apikit::api::signed_cursor must model apikit::api::cursor_codec");
 
 } // namespace apikit::api
 

@@ -34,7 +34,8 @@ inline constexpr std::array<std::int8_t, 256> reverse = [] {
 } // namespace detail
 
 /// The length of the encoding of `n` bytes.
-constexpr std::size_t encoded_size(std::size_t n, padding p = padding::omit) noexcept {
+[[nodiscard]] constexpr std::size_t encoded_size(std::size_t n,
+                                                 padding p = padding::omit) noexcept {
     return p == padding::include ? (n + 2) / 3 * 4 : n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
@@ -69,7 +70,7 @@ inline void encode_to(std::string& out, std::string_view bytes, padding p = padd
     }
 }
 
-inline std::string encode(std::string_view bytes, padding p = padding::omit) {
+[[nodiscard]] inline std::string encode(std::string_view bytes, padding p = padding::omit) {
     std::string out;
     encode_to(out, bytes, p);
     return out;
@@ -78,7 +79,7 @@ inline std::string encode(std::string_view bytes, padding p = padding::omit) {
 /// Decodes `text`, with or without its padding. Any other spelling — a
 /// character outside the alphabet, a stray or partial `=`, a length no
 /// encoding has, non-zero unused bits — is `errc::malformed_request`.
-inline result<std::string> decode(std::string_view text) {
+[[nodiscard]] inline result<std::string> decode(std::string_view text) {
     auto const bad = make_error_code(errc::malformed_request);
     if (text.size() % 4 == 0 && !text.empty() && text.back() == '=') {
         text.remove_suffix(1);

@@ -47,7 +47,7 @@ public:
     constexpr explicit manual_clock(time_point start) noexcept
         : ticks_(start.time_since_epoch().count()) {}
 
-    time_point now() const noexcept {
+    [[nodiscard]] time_point now() const noexcept {
         return time_point(duration(ticks_.load(std::memory_order_acquire)));
     }
 

@@ -12,8 +12,10 @@
 
 namespace apikit {
 
-template <clock C>
+template <class C>
 class clock_ref {
+    static_assert(clock<C>, "apikit::clock_ref's C must model apikit::clock");
+
 public:
     using rep = typename C::rep;
     using period = typename C::period;
@@ -23,17 +25,17 @@ public:
     /// `c` must outlive every copy of this handle.
     constexpr explicit clock_ref(C const& c) noexcept : clock_(std::addressof(c)) {}
 
-    time_point now() const noexcept(noexcept(std::declval<C const&>().now())) {
+    [[nodiscard]] time_point now() const noexcept(noexcept(std::declval<C const&>().now())) {
         return clock_->now();
     }
 
-    C const& get() const noexcept { return *clock_; }
+    [[nodiscard]] C const& get() const noexcept { return *clock_; }
 
 private:
     C const* clock_;
 };
 
-template <clock C>
+template <class C>
 clock_ref(C const&) -> clock_ref<C>;
 
 static_assert(clock<clock_ref<manual_clock<>>>, "apikit::clock_ref must model apikit::clock");

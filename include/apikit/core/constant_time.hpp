@@ -13,7 +13,7 @@
 namespace apikit {
 
 /// True when `a` and `b` are equal; the time taken depends on their lengths only.
-inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+[[nodiscard]] inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size())
         return false;
     // CRYPTO_memcmp is OpenSSL's comparison that the optimizer cannot shortcut.

@@ -16,7 +16,7 @@ namespace apikit {
 using sha256_digest = std::array<unsigned char, 32>;
 
 /// HMAC-SHA256 of `data` under `key`.
-inline sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
+[[nodiscard]] inline sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
     sha256_digest out{};
     unsigned int len = 0;
     // The one-shot HMAC() is not deprecated in OpenSSL 3 and needs no context
@@ -29,7 +29,7 @@ inline sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
     return out;
 }
 
-inline std::string_view as_string_view(sha256_digest const& d) noexcept {
+[[nodiscard]] inline std::string_view as_string_view(sha256_digest const& d) noexcept {
     return {reinterpret_cast<char const*>(d.data()), d.size()};
 }
 

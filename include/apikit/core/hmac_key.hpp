@@ -64,7 +64,7 @@ public:
 
     /// HMAC-SHA256 of `data`: the same bytes as hmac_sha256(key, data). The
     /// keyed states are only read, so one key object may sign on many threads.
-    sha256_digest sign(std::string_view data) const {
+    [[nodiscard]] sha256_digest sign(std::string_view data) const {
         EVP_MD_CTX* const c = scratch();
         sha256_digest out{};
         unsigned int n = 0;
@@ -91,7 +91,7 @@ private:
             throw std::bad_alloc();
     }
 
-    static ctx_ptr new_ctx() {
+    [[nodiscard]] static ctx_ptr new_ctx() {
         ctx_ptr c(EVP_MD_CTX_new());
         if (!c)
             throw std::bad_alloc();
@@ -100,7 +100,7 @@ private:
 
     // One working context per thread, reused: a fresh one per MAC would cost
     // an allocation each time.
-    static EVP_MD_CTX* scratch() {
+    [[nodiscard]] static EVP_MD_CTX* scratch() {
         thread_local ctx_ptr const c = new_ctx();
         return c.get();
     }

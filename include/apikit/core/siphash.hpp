@@ -22,7 +22,7 @@ struct siphash_key {
     std::uint64_t k1 = 0;
 
     /// A fresh key from the CSPRNG.
-    static siphash_key random() {
+    [[nodiscard]] static siphash_key random() {
         siphash_key k;
         random_bytes(&k, sizeof k);
         return k;
@@ -31,7 +31,7 @@ struct siphash_key {
 
 namespace detail {
 
-inline std::uint64_t load_le64(unsigned char const* p) noexcept {
+[[nodiscard]] inline std::uint64_t load_le64(unsigned char const* p) noexcept {
     std::uint64_t v;
     std::memcpy(&v, p, sizeof v);
     if constexpr (std::endian::native == std::endian::big)
@@ -64,7 +64,7 @@ struct sip_state {
 
 /// SipHash-c-d of `data` under `key`.
 template <int CompressionRounds, int FinalizationRounds>
-std::uint64_t siphash(siphash_key const& key, std::string_view data) noexcept {
+[[nodiscard]] std::uint64_t siphash(siphash_key const& key, std::string_view data) noexcept {
     detail::sip_state s{key.k0 ^ 0x736f6d6570736575ULL, key.k1 ^ 0x646f72616e646f6dULL,
                         key.k0 ^ 0x6c7967656e657261ULL, key.k1 ^ 0x7465646279746573ULL};
     auto const* p = reinterpret_cast<unsigned char const*>(data.data());
@@ -92,12 +92,14 @@ std::uint64_t siphash(siphash_key const& key, std::string_view data) noexcept {
 }
 
 /// SipHash-1-3: the variant for hash tables.
-inline std::uint64_t siphash13(siphash_key const& key, std::string_view data) noexcept {
+[[nodiscard]] inline std::uint64_t siphash13(siphash_key const& key,
+                                             std::string_view data) noexcept {
     return siphash<1, 3>(key, data);
 }
 
 /// SipHash-2-4: the variant of the paper and its test vectors.
-inline std::uint64_t siphash24(siphash_key const& key, std::string_view data) noexcept {
+[[nodiscard]] inline std::uint64_t siphash24(siphash_key const& key,
+                                             std::string_view data) noexcept {
     return siphash<2, 4>(key, data);
 }
 
