@@ -10,6 +10,7 @@
 #include <apikit/core/clock_ref.hpp>
 #include <apikit/core/constant_time.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/error_category.hpp>
 #include <apikit/core/hmac.hpp>
 #include <apikit/core/hmac_key.hpp>
 #include <apikit/core/json_string.hpp>
