@@ -19,7 +19,7 @@ namespace detail {
 // Unicode standard) starting at `s[i]`, whose first byte is ≥ 0x80, or 0 when
 // it is ill-formed: a stray continuation byte, an overlong form, a surrogate,
 // a code point past U+10FFFF or a truncated sequence.
-constexpr std::size_t utf8_sequence_size(std::string_view s, std::size_t i) noexcept {
+[[nodiscard]] constexpr std::size_t utf8_sequence_size(std::string_view s, std::size_t i) noexcept {
     auto const at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     auto const cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) {
         return k < s.size() && at(k) >= lo && at(k) <= hi;

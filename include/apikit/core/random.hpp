@@ -68,7 +68,7 @@ private:
     unsigned generation_ = 0;
 };
 
-inline random_pool& thread_random_pool() {
+[[nodiscard]] inline random_pool& thread_random_pool() {
     register_fork_handler();
     thread_local random_pool pool;
     return pool;
@@ -111,7 +111,7 @@ inline void append_random_id(std::string& out) {
 
 /// A new id: `prefix` followed by 22 random base62 characters, e.g.
 /// `random_id("req_")` → `req_4UM1pQy0r8hV3kX9cTn2Lb`.
-inline std::string random_id(std::string_view prefix) {
+[[nodiscard]] inline std::string random_id(std::string_view prefix) {
     std::string id;
     id.reserve(prefix.size() + id_random_length);
     id.append(prefix);

@@ -28,7 +28,7 @@ constexpr void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, uns
     y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
 }
 
-constexpr char* put2(char* o, unsigned v) noexcept {
+[[nodiscard]] constexpr char* put2(char* o, unsigned v) noexcept {
     o[0] = static_cast<char>('0' + v / 10);
     o[1] = static_cast<char>('0' + v % 10);
     return o + 2;
@@ -84,7 +84,7 @@ void append_rfc3339_ms(std::string& out, std::chrono::sys_time<Duration> t) {
 }
 
 template <class Duration>
-std::string format_rfc3339_ms(std::chrono::sys_time<Duration> t) {
+[[nodiscard]] std::string format_rfc3339_ms(std::chrono::sys_time<Duration> t) {
     std::string s;
     append_rfc3339_ms(s, t);
     return s;
