@@ -3,7 +3,8 @@
 
 // apikit's core: the clock policy, error codes, random ids, base64url,
 // constant-time comparison, HMAC, SipHash, JSON string escaping,
-// timestamps, and the batched log writer with its sinks. No Beast, no Asio.
+// timestamps, the HTTP grammar every header parser reads, and the batched
+// log writer with its sinks. No Beast, no Asio.
 
 #include <apikit/core/base64url.hpp>
 #include <apikit/core/clock.hpp>
@@ -13,6 +14,7 @@
 #include <apikit/core/error_category.hpp>
 #include <apikit/core/hmac.hpp>
 #include <apikit/core/hmac_key.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/core/json_string.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
