@@ -112,16 +112,17 @@ public:
             return errc::cost_exceeds_capacity;
         auto const h = siphash13(key_, key);
         if (p.size() == 1) {
-            // One limit: the token bucket's path, with no second pass to prepare.
+            // One limit: the token bucket's path, with no second pass to
+            // prepare; the lock is held for the compare-and-swap alone.
             auto const& l = p[0];
-            return table_.find_or_insert_shared(
+            auto const d = table_.find_or_insert_shared(
                 h, table_tag(h, l.name_hash()), now.count(), [&](detail::gcra_entry& e) {
-                    auto const d = gcra::take(e.tat, now.count(), cost, gcra::params::of(l));
-                    policy_decision out;
-                    out.add(status_of(l, d));
-                    static_cast<decision&>(out) = d;
-                    return out;
+                    return gcra::take(e.tat, now.count(), cost, gcra::params::of(l));
                 });
+            policy_decision out;
+            out.add(status_of(l, d));
+            static_cast<decision&>(out) = d;
+            return out;
         }
         std::array<std::uint64_t, max_limits> tags{};
         return table_.find_or_insert_shared(h, tags_of(h, p, tags), now.count(),
