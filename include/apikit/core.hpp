@@ -3,8 +3,9 @@
 
 // apikit's core: the clock policy, error codes, random ids, base64url,
 // constant-time comparison, HMAC, SipHash, JSON string escaping,
-// timestamps, the HTTP grammar every header parser reads, and the batched
-// log writer with its sinks. No Beast, no Asio.
+// timestamps, the HTTP grammar every header parser reads, the batched log
+// writer with its sinks, and the sharded table of per-key state. No Beast,
+// no Asio.
 
 #include <apikit/core/base64url.hpp>
 #include <apikit/core/clock.hpp>
@@ -19,6 +20,7 @@
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/random.hpp>
+#include <apikit/core/sharded_table.hpp>
 #include <apikit/core/siphash.hpp>
 #include <apikit/core/timestamp.hpp>
 
