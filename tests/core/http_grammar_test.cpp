@@ -223,7 +223,7 @@ TEST_CASE("list iterators are forward iterators over views of the text") {
         grammar::element_range<std::string_view>::iterator{}); // a value-initialized one is the end
 }
 
-TEST_CASE("parameters split at ';' outside quotes, and at the first '='") {
+TEST_CASE("parameters split at semicolons outside quotes, and at the first '='") {
     CHECK(collect(grammar::parameters("; charset=utf-8;;  q=\"a;b=c\" ;x")) ==
           pairs{{"charset", "utf-8"}, {"q", "\"a;b=c\""}, {"x", ""}});
     CHECK(collect(grammar::parameters("")).empty());
@@ -243,7 +243,7 @@ TEST_CASE("a valid parameter has a token name and a token or quoted-string value
     CHECK_FALSE(grammar::is_valid_parameter({"a", R"("x" "y")"}));
 }
 
-TEST_CASE("cookies split at every ';', so a quote cannot hide the next cookie") {
+TEST_CASE("cookies split at every semicolon, so a quote cannot hide the next cookie") {
     // [cookies]
     std::string_view session;
     for (auto const [name, value] : apikit::grammar::cookies(R"(theme="dark; session=abc)"))
