@@ -93,9 +93,16 @@ private:
             return p;
         }
 
-        static void free(node* p) noexcept {
-            allocator_type alloc(boost::asio::get_associated_allocator(
-                p->handler, boost::asio::recycling_allocator<void>()));
+        // The node's memory is given back through the allocator of a live
+        // handler, moved out of the node first (as Asio's own operations
+        // do): a moved-from handler may have no allocator, and
+        // any_completion_handler's refers to the handler it came from.
+        static allocator_type allocator_of(Handler const& h) noexcept {
+            return allocator_type(
+                boost::asio::get_associated_allocator(h, boost::asio::recycling_allocator<void>()));
+        }
+
+        static void free(node* p, allocator_type alloc) noexcept {
             std::allocator_traits<allocator_type>::destroy(alloc, p);
             std::allocator_traits<allocator_type>::deallocate(alloc, p, 1);
         }
@@ -104,11 +111,15 @@ private:
             auto* self = static_cast<node*>(b);
             Handler h(std::move(self->handler));
             work_type w(std::move(self->work));
-            free(self);
+            free(self, allocator_of(h));
             boost::asio::dispatch(w, boost::asio::append(std::move(h), std::move(args)...));
         }
 
-        static void do_destroy(base* b) noexcept { free(static_cast<node*>(b)); }
+        static void do_destroy(base* b) noexcept {
+            auto* self = static_cast<node*>(b);
+            Handler h(std::move(self->handler));
+            free(self, allocator_of(h));
+        }
 
         work_type work;
         Handler handler;
