@@ -1,11 +1,13 @@
 #ifndef APIKIT_TESTS_HTTP_SUPPORT_HPP
 #define APIKIT_TESTS_HTTP_SUPPORT_HPP
 
-// What the HTTP tests share: a server on an ephemeral loopback port, a
-// blocking client that speaks raw bytes (for hostile input) or Beast
-// messages, and an exchange outside any server (for unit tests of
-// middleware). Client reads give up after 10 s (SO_RCVTIMEO), so a server
-// that never answers fails a test instead of hanging it.
+// What the HTTP tests share: a server on an ephemeral loopback port, the
+// tests' blocking client (support/http_client.hpp: raw bytes for hostile
+// input, or Beast messages; a server that never answers fails a test
+// instead of hanging it), and an exchange outside any server (for unit
+// tests of middleware).
+
+#include "support/http_client.hpp"
 
 #include <apikit/http.hpp>
 
@@ -17,9 +19,6 @@
 #include <boost/json.hpp>
 
 #include <doctest/doctest.h>
-
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <chrono>
 #include <cstdint>
@@ -73,81 +72,8 @@ private:
 template <class Handler>
 running_server(http::server_options, Handler) -> running_server<Handler>;
 
-using response = bhttp::response<bhttp::string_body>;
-
-/// One blocking connection to the server.
-class client {
-public:
-    explicit client(std::uint16_t port) : socket_(ioc_) {
-        socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-        timeval tv{10, 0};
-        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-
-    /// Sends bytes as they are.
-    void send_raw(std::string_view bytes) { asio::write(socket_, asio::buffer(bytes)); }
-
-    /// Sends a Beast request, with Host and framing filled in.
-    void send(bhttp::request<bhttp::string_body> req) {
-        if (req[bhttp::field::host].empty())
-            req.set(bhttp::field::host, "127.0.0.1");
-        req.prepare_payload();
-        bhttp::write(socket_, req);
-    }
-
-    /// Reads one response.
-    response read() {
-        bhttp::response_parser<bhttp::string_body> p;
-        p.body_limit(64 * 1024 * 1024);
-        bhttp::read(socket_, buffer_, p);
-        return p.release();
-    }
-
-    /// Reads one response to a HEAD request (a header and no body).
-    response read_head() {
-        bhttp::response_parser<bhttp::string_body> p;
-        p.skip(true);
-        bhttp::read(socket_, buffer_, p);
-        return p.release();
-    }
-
-    response request(bhttp::verb method, std::string_view target, std::string body = {},
-                     std::string_view content_type = "application/json") {
-        bhttp::request<bhttp::string_body> req(method, target, 11);
-        if (!body.empty()) {
-            req.set(bhttp::field::content_type, content_type);
-            req.body() = std::move(body);
-        }
-        send(std::move(req));
-        return read();
-    }
-
-    response get(std::string_view target) { return request(bhttp::verb::get, target); }
-
-    /// True when the server has closed the connection: a read finds the end
-    /// of the stream (or a reset) with no byte before it. The client then
-    /// closes its end, as a client does, which ends the server's lingering.
-    bool closed_by_server() {
-        if (buffer_.size() != 0)
-            return false;
-        char c;
-        boost::system::error_code ec;
-        auto const n = socket_.read_some(asio::buffer(&c, 1), ec);
-        bool const closed =
-            n == 0 && (ec == asio::error::eof || ec == asio::error::connection_reset);
-        if (closed)
-            socket_.close(ec);
-        return closed;
-    }
-
-    tcp::socket& socket() noexcept { return socket_; }
-
-private:
-    asio::io_context ioc_;
-    tcp::socket socket_;
-    beast::flat_buffer buffer_;
-};
+using response = apikit_test::http_response;
+using client = apikit_test::http_client;
 
 inline json::value parse_json(std::string_view s) {
     boost::system::error_code ec;

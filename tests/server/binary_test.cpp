@@ -2,8 +2,9 @@
 // SIGTERM with a request in flight. APIKIT_SERVER_BINARY is its path, from
 // CMake.
 
-#include "client.hpp"
 #include "process.hpp"
+
+#include "support/http_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -70,7 +71,7 @@ TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a req
     test_process::child server(binary, {"--address", "127.0.0.1", "--port", "0", "--threads", "2"});
     auto const port = start(server);
 
-    test_client::client c(port);
+    apikit_test::http_client c(port);
     auto const health = c.get("/healthz");
     CHECK(health.result_int() == 200);
     CHECK(health.body() == R"({"status":"ok"})");
@@ -80,14 +81,14 @@ TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a req
     std::string const head = "POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                              "Content-Type: application/json\r\nContent-Length: " +
                              std::to_string(body.size()) + "\r\n\r\n";
-    c.write(head + body.substr(0, 10));
+    c.send_raw(head + body.substr(0, 10));
     // An idle keep-alive connection, which shutdown simply closes.
-    test_client::client idle(port);
+    apikit_test::http_client idle(port);
     REQUIRE(idle.get("/healthz").result_int() == 200);
 
     server.signal(SIGTERM);
     REQUIRE(listener_closed(port)); // the shutdown has begun
-    c.write(body.substr(10));
+    c.send_raw(body.substr(10));
 
     auto const res = c.read();
     CHECK(res.result_int() == 201);

@@ -6,7 +6,8 @@
 // the test drives and an access log kept in memory.
 
 #include "app.hpp"
-#include "client.hpp"
+
+#include "support/http_client.hpp"
 
 #include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/clock.hpp>
@@ -34,9 +35,9 @@ namespace test_server {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 using sys = std::chrono::system_clock;
-using test_client::body_json;
-using test_client::client;
-using test_client::response;
+using apikit_test::body_json;
+using client = apikit_test::http_client;
+using response = apikit_test::http_response;
 
 /// 2024-01-15T10:00:00.000Z
 inline sys::time_point const start_time{std::chrono::seconds(1'705'312'800)};

@@ -3,10 +3,10 @@
 // real binary; Redis is a private redis-server on loopback, started and
 // stopped by the test (tests/services/redis_server.hpp).
 
-#include "client.hpp"
 #include "process.hpp"
 
 #include "services/redis_server.hpp"
+#include "support/http_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -25,7 +25,7 @@ namespace {
 
 std::string const binary = APIKIT_SERVER_BINARY;
 
-std::string field(test_client::response const& r, std::string_view name) {
+std::string field(apikit_test::http_response const& r, std::string_view name) {
     auto const it = r.find(name);
     return it == r.end() ? std::string("(none)") : std::string(it->value());
 }
@@ -59,8 +59,8 @@ TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
     apikit_test::redis_server redis;
     limited_server a("10:1", redis.port());
     limited_server b("10:1", redis.port());
-    test_client::client to_a(a.port);
-    test_client::client to_b(b.port);
+    apikit_test::http_client to_a(a.port);
+    apikit_test::http_client to_b(b.port);
 
     // Ten requests, alternating: one bucket of 10 drains across both.
     auto const first = std::chrono::steady_clock::now();
@@ -98,7 +98,7 @@ TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
 TEST_CASE("apikit-server --redis: with Redis gone, requests go through without limit headers") {
     std::optional<apikit_test::redis_server> redis(std::in_place);
     limited_server server("2:1", redis->port());
-    test_client::client c(server.port);
+    apikit_test::http_client c(server.port);
     auto const limited = c.get("/users");
     CHECK(limited.result_int() == 200);
     CHECK(field(limited, "X-RateLimit-Remaining") == "1");
@@ -124,7 +124,7 @@ TEST_CASE("apikit-server --redis: a server whose Redis is down at start serves u
         port = gone.port();
     }
     limited_server server("1:1", port);
-    test_client::client c(server.port);
+    apikit_test::http_client c(server.port);
     for (int i = 0; i < 3; ++i) {
         auto const r = c.get("/users");
         CHECK(r.result_int() == 200);

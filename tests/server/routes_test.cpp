@@ -233,7 +233,7 @@ TEST_CASE("every response carries a request id, and a client's valid id is kept"
     client c(server.port());
     http::request<http::string_body> req(http::verb::get, "/users/user_nobody", 11);
     req.set("X-Request-Id", "trace-123.abc:7");
-    auto const res = c.send(std::move(req));
+    auto const res = c.request(std::move(req));
     auto const error = check_error(res, 404, "not_found");
     CHECK(res["X-Request-Id"] == "trace-123.abc:7");
     CHECK(error.at("request_id").as_string() == "trace-123.abc:7");
