@@ -115,7 +115,7 @@ inline constexpr std::size_t max_literal_tag = 128;
     return digest;
 }
 
-// The decision from the script's reply, computed by gcra.hpp exactly as
+// The decision from the script's reply, computed by gcra::all_or_nothing as
 // memory_store computes it; an error if the reply is not the script's.
 [[nodiscard]] inline result<policy_decision>
 decide_from_reply(redis::reply const& r, policy const& p, std::uint64_t cost) {
@@ -135,36 +135,26 @@ decide_from_reply(redis::reply const& r, policy const& p, std::uint64_t cost) {
         return bad;
     std::int64_t const now = now_s * ns_per_s + now_ns;
 
-    std::array<gcra::params, max_limits> params{};
-    std::array<std::int64_t, max_limits> seen{};
-    std::array<gcra::step, max_limits> steps{};
-    bool all = true;
+    gcra::all_or_nothing ev(p, now, cost);
     for (std::size_t i = 0; i < n; ++i) {
-        params[i] = gcra::params::of(p[i]);
+        auto const window = p[i].window().count();
         // Every sum below stays below max: TAT + cost·T and now + W, with
         // cost·T <= W.
-        if (now > max - params[i].window || !e[3 + i].is_string())
+        if (now > max - window || !e[3 + i].is_string())
             return bad;
         auto const text = e[3 + i].text();
-        if (text.empty()) {
-            seen[i] = gcra::full;
-        } else {
-            auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seen[i]);
-            if (ec != std::errc{} || end != text.data() + text.size() || seen[i] < 0 ||
-                seen[i] > max - params[i].window)
+        std::int64_t seen = gcra::full;
+        if (!text.empty()) {
+            auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seen);
+            if (ec != std::errc{} || end != text.data() + text.size() || seen < 0 ||
+                seen > max - window)
                 return bad;
         }
-        steps[i] = gcra::evaluate(seen[i], now, cost, params[i]);
-        all = all && steps[i].d.allowed;
+        ev.judge(i, seen);
     }
-    if (all != (lua_allowed == 1))
+    if (ev.allowed() != (lua_allowed == 1))
         return bad; // the script and gcra.hpp disagree: a bug, not a decision
-    policy_decision out;
-    for (std::size_t i = 0; i < n; ++i)
-        // A denial reports where each limit stands, nothing taken.
-        out.add(status_of(p[i], all ? steps[i].d : gcra::standing(seen[i], now, cost, params[i])));
-    out.summarize();
-    return out;
+    return ev.decision();
 }
 
 } // namespace apikit::ratelimit::detail
