@@ -220,13 +220,24 @@ struct middleware_options {
 
 /// The middleware: `Limiter` is a `limiter<Store, Clock, Quota>` (anything
 /// with its `async_acquire`, and its `try_acquire` when the store is
-/// synchronous). The limiter is held by reference and must outlive the
-/// server. `Classifier` models `request_classifier` for the chain's exchange.
+/// synchronous), or an `any_limiter`, which says at run time which it is. The
+/// limiter is held by reference and must outlive the server. `Classifier`
+/// models `request_classifier` for the chain's exchange.
 template <class Limiter, class Classifier = by_client_address>
 class middleware {
     using clock_type = typename Limiter::clock_type;
     using time_point = typename Limiter::time_point;
-    static constexpr bool synchronous = sync_store<typename Limiter::store_type>;
+    // A limiter whose store is chosen at run time (any_limiter.hpp) says for
+    // each request whether it decides at once, and may limit nothing at all.
+    static constexpr bool erased = requires(Limiter const& l) {
+        { l.synchronous() } -> std::same_as<bool>;
+    };
+    static constexpr bool synchronous = [] {
+        if constexpr (erased)
+            return false;
+        else
+            return sync_store<typename Limiter::store_type>;
+    }();
     // A limiter on the server's own clock decides at the request's start
     // time. Only that very clock: a manual clock has the same time_point type
     // but not the same time.
@@ -248,6 +259,10 @@ public:
         static_assert(request_classifier<Classifier, Exchange>,
                       "apikit::ratelimit::middleware's Classifier must model "
                       "apikit::ratelimit::request_classifier");
+        if constexpr (erased) {
+            if (!*limiter_)
+                return http::flow::next; // an empty any_limiter limits nothing
+        }
         // The key is built in a buffer that keeps its capacity: one per
         // thread, since this hook runs on every worker at once and the store
         // copies the key before it returns.
@@ -261,6 +276,12 @@ public:
             auto const d = limiter_->try_acquire(key, *cost, now);
             return d ? apply(ex, *d, now) : refuse(ex, d.error());
         } else {
+            if constexpr (erased) {
+                if (limiter_->synchronous()) {
+                    auto const d = limiter_->try_acquire(key, *cost, now);
+                    return d ? apply(ex, *d, now) : refuse(ex, d.error());
+                }
+            }
             auto resume = ex.suspend();
             http::exchange& base = ex;
             limiter_->async_acquire(
