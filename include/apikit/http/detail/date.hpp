@@ -30,27 +30,29 @@ inline void format_imf_fixdate(char* o, std::int64_t unix_seconds) noexcept {
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
     auto const wd = static_cast<std::size_t>(((day % 7) + 7) % 7);
-    days.copy(o, 3, wd * 3);
-    o[3] = ',';
-    o[4] = ' ';
-    apikit::detail::put2(o + 5, d);
-    o[7] = ' ';
-    months.copy(o + 8, 3, (m - 1) * 3);
-    o[11] = ' ';
-    apikit::detail::put2(o + 12, static_cast<unsigned>(y / 100));
-    apikit::detail::put2(o + 14, static_cast<unsigned>(y % 100));
-    o[16] = ' ';
+    using apikit::detail::put2;
+    o += days.copy(o, 3, wd * 3);
+    *o++ = ',';
+    *o++ = ' ';
+    o = put2(o, d);
+    *o++ = ' ';
+    o += months.copy(o, 3, (m - 1) * 3);
+    *o++ = ' ';
+    o = put2(o, static_cast<unsigned>(y / 100));
+    o = put2(o, static_cast<unsigned>(y % 100));
+    *o++ = ' ';
     auto const s = static_cast<unsigned>(sec);
-    apikit::detail::put2(o + 17, s / 3600);
-    o[19] = ':';
-    apikit::detail::put2(o + 20, s / 60 % 60);
-    o[22] = ':';
-    apikit::detail::put2(o + 23, s % 60);
-    std::string_view(" GMT").copy(o + 25, 4);
+    o = put2(o, s / 3600);
+    *o++ = ':';
+    o = put2(o, s / 60 % 60);
+    *o++ = ':';
+    o = put2(o, s % 60);
+    std::string_view(" GMT").copy(o, 4);
 }
 
 /// The current Date value, formatted at most once a second per thread.
-inline std::string_view http_date(std::chrono::system_clock::time_point now) noexcept {
+[[nodiscard]] inline std::string_view
+http_date(std::chrono::system_clock::time_point now) noexcept {
     struct cache {
         std::int64_t second = INT64_MIN;
         char text[imf_fixdate_size];
