@@ -77,7 +77,7 @@ void put(Table& t, std::uint64_t key, std::int64_t idle_at, std::int64_t now) {
     });
 }
 
-// The key whose state the table holds for `key`, or 0 for none.
+// The key whose state the table holds under this key's tag, or 0 for none.
 template <class Table>
 std::uint64_t found(Table const& t, std::uint64_t key) {
     auto const h = hash_of(key);
@@ -87,6 +87,16 @@ std::uint64_t found(Table const& t, std::uint64_t key) {
     });
 }
 // [table-use]
+
+// Runs f(0) … f(n - 1) on n threads at once and waits for them.
+template <class F>
+void on_threads(int n, F f) {
+    std::vector<std::thread> pool;
+    for (int i = 0; i < n; ++i)
+        pool.emplace_back(f, i);
+    for (auto& th : pool)
+        th.join();
+}
 
 } // namespace
 
@@ -263,22 +273,18 @@ TEST_CASE("sharded_table: threads inserting the same keys at once lose none") {
     apikit::sharded_table<timed_entry> t(1 << 14, 8);
     constexpr std::uint64_t keys = 5000;
     constexpr int threads = 4;
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-        pool.emplace_back([&t, i] {
-            // Each thread starts at another key, so that threads insert into
-            // the same shards at the same time.
-            for (std::uint64_t n = 0; n < keys; ++n) {
-                auto const k = 1 + (n + static_cast<std::uint64_t>(i) * keys / threads) % keys;
-                auto const h = hash_of(k);
-                t.find_or_insert(h, apikit::table_tag(h), 0, [k](timed_entry& e) {
-                    e.idle = never_idle;
-                    e.key += k; // under the shard's exclusive lock
-                });
-            }
-        });
-    for (auto& th : pool)
-        th.join();
+    on_threads(threads, [&t](int i) {
+        // Each thread starts at another key, so that threads insert into
+        // the same shards at the same time.
+        for (std::uint64_t n = 0; n < keys; ++n) {
+            auto const k = 1 + (n + static_cast<std::uint64_t>(i) * keys / threads) % keys;
+            auto const h = hash_of(k);
+            t.find_or_insert(h, apikit::table_tag(h), 0, [k](timed_entry& e) {
+                e.idle = never_idle;
+                e.key += k; // under the shard's exclusive lock
+            });
+        }
+    });
     CHECK(t.size() == keys);
     std::uint64_t wrong = 0;
     for (std::uint64_t k = 1; k <= keys; ++k)
@@ -290,22 +296,18 @@ TEST_CASE("sharded_table: threads past the bound keep it, and every call finds i
     apikit::sharded_table<timed_entry> t(512, 4);
     constexpr int threads = 4;
     std::atomic<int> missing{0};
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-        pool.emplace_back([&, i] {
-            for (std::uint64_t n = 1; n <= 20'000; ++n) {
-                auto const k = n * threads + static_cast<std::uint64_t>(i);
-                auto const h = hash_of(k);
-                t.find_or_insert(h, apikit::table_tag(h), 0, [&](timed_entry& e) {
-                    if (e.key != 0)
-                        missing.fetch_add(1); // a new key must start empty
-                    e.key = k;
-                    e.idle = static_cast<std::int64_t>(n);
-                });
-            }
-        });
-    for (auto& th : pool)
-        th.join();
+    on_threads(threads, [&](int i) {
+        for (std::uint64_t n = 1; n <= 20'000; ++n) {
+            auto const k = n * threads + static_cast<std::uint64_t>(i);
+            auto const h = hash_of(k);
+            t.find_or_insert(h, apikit::table_tag(h), 0, [&](timed_entry& e) {
+                if (e.key != 0)
+                    missing.fetch_add(1); // a new key must start empty
+                e.key = k;
+                e.idle = static_cast<std::int64_t>(n);
+            });
+        }
+    });
     CHECK(missing.load() == 0);
     CHECK(t.size() <= t.max_entries());
     CHECK(t.memory_bytes() <= t.max_memory_bytes());
@@ -315,27 +317,23 @@ TEST_CASE("sharded_table: threads on shared locks update entries through atomics
     apikit::sharded_table<counter_entry, apikit::shared_table_mutex> t(1 << 14, 4);
     constexpr std::uint64_t keys = 2000;
     constexpr int threads = 4;
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i)
-        pool.emplace_back([&t, i] {
-            for (std::uint64_t n = 0; n < keys; ++n) {
-                auto const k = (n * 7 + static_cast<std::uint64_t>(i) * 131) % keys;
-                auto const h = hash_of(k);
-                // One entry by itself, and two at once (the key's and a
-                // shared "all" entry in the same shard).
-                t.find_or_insert_shared(h, apikit::table_tag(h), 0, [](counter_entry& e) {
-                    e.hits.fetch_add(1, std::memory_order_relaxed);
-                });
-                std::array<std::uint64_t, 2> const tags{apikit::table_tag(h, 1),
-                                                        apikit::table_tag(h, 2)};
-                t.find_or_insert_shared(h, tags, 0, [](std::span<counter_entry* const> e) {
-                    for (auto* c : e)
-                        c->hits.fetch_add(1, std::memory_order_relaxed);
-                });
-            }
-        });
-    for (auto& th : pool)
-        th.join();
+    on_threads(threads, [&t](int i) {
+        for (std::uint64_t n = 0; n < keys; ++n) {
+            auto const k = (n * 7 + static_cast<std::uint64_t>(i) * 131) % keys;
+            auto const h = hash_of(k);
+            // One entry by itself, and two at once (the key's and a
+            // shared "all" entry in the same shard).
+            t.find_or_insert_shared(h, apikit::table_tag(h), 0, [](counter_entry& e) {
+                e.hits.fetch_add(1, std::memory_order_relaxed);
+            });
+            std::array<std::uint64_t, 2> const tags{apikit::table_tag(h, 1),
+                                                    apikit::table_tag(h, 2)};
+            t.find_or_insert_shared(h, tags, 0, [](std::span<counter_entry* const> e) {
+                for (auto* c : e)
+                    c->hits.fetch_add(1, std::memory_order_relaxed);
+            });
+        }
+    });
     CHECK(t.size() == 3 * keys);
     std::uint64_t wrong = 0;
     for (std::uint64_t k = 0; k < keys; ++k) {
