@@ -99,3 +99,34 @@ TEST_CASE("whatever bytes come in, the output is one valid JSON string") {
             CHECK(std::string_view(v.get_string()) == in);
     }
 }
+
+TEST_CASE("a character that needs escaping is found wherever it is in a plain run") {
+    // The plain runs are read eight bytes at a time: each of these, at each
+    // position of strings up to 40 bytes long, must still be escaped.
+    struct special {
+        std::string_view in;
+        std::string_view out;
+    };
+    special const specials[] = {
+        {std::string_view("\0", 1), R"(\u0000)"},
+        {"\x1f", R"(\u001f)"},
+        {"\"", R"(\")"},
+        {"\\", R"(\\)"},
+        {"\n", R"(\n)"},
+        {"\x80", R"(\ufffd)"},
+        {"\xff", R"(\ufffd)"},
+        {"\xc3\xa9", "\xc3\xa9"},
+        {"\x7f", "\x7f"},
+    };
+    for (auto const& sp : specials) {
+        for (std::size_t size = 0; size <= 40; ++size) {
+            for (std::size_t at = 0; at <= size; ++at) {
+                std::string const before(at, 'a'), after(size - at, 'b');
+                CAPTURE(size);
+                CAPTURE(at);
+                CHECK(quoted(before + std::string(sp.in) + after) ==
+                      "\"" + before + std::string(sp.out) + after + "\"");
+            }
+        }
+    }
+}
