@@ -57,3 +57,23 @@ TEST_CASE("append_rfc3339_ms appends") {
     CHECK(s == "at 1970-01-01T00:00:00.000Z");
     CHECK(s.size() == 3 + apikit::rfc3339_ms_size);
 }
+
+TEST_CASE("rfc3339_ms_cache writes what write_rfc3339_ms writes, in any order of times") {
+    apikit::rfc3339_ms_cache cache;
+    auto const same = [&cache](auto t) {
+        char cached[apikit::rfc3339_ms_size];
+        char direct[apikit::rfc3339_ms_size];
+        CHECK(cache.write(cached, t) == cached + sizeof cached);
+        CHECK(apikit::write_rfc3339_ms(direct, t) == direct + sizeof direct);
+        CHECK(std::string_view(cached, sizeof cached) == std::string_view(direct, sizeof direct));
+    };
+    // The same second, the next, a step back, before 1970 (negative
+    // milliseconds), and past either end of what RFC 3339 can write.
+    for (std::int64_t ms :
+         {1'705'312'800'123LL, 1'705'312'800'999LL, 1'705'312'801'000LL, 1'705'312'800'000LL, 0LL,
+          -1LL, -999LL, -1'000LL, -1'001LL, 253'402'300'799'999LL, 253'402'300'800'000LL,
+          -62'167'219'200'000LL, -62'167'219'200'001LL, 1'705'312'800'123LL})
+        same(at_ms(ms));
+    same(sys_time<seconds>(seconds(1'705'312'800)));
+    same(system_clock::time_point(milliseconds(1'705'312'800'123) + microseconds(999)));
+}
