@@ -4,7 +4,7 @@
 // Random bytes and prefixed random ids (`req_…`, `evt_…`, `job_…`) from
 // OpenSSL's CSPRNG. A server mints an id for nearly every request, so bytes are
 // drawn from a per-thread pool refilled 4 KiB at a time: one RAND_bytes call
-// (and its locks) per ~180 ids instead of one per id. After fork() the child
+// (and its locks) per ~150 ids instead of one per id. After fork() the child
 // refills before its next draw, so parent and child never share bytes.
 
 #include <openssl/rand.h>
@@ -90,23 +90,41 @@ inline constexpr std::string_view id_alphabet =
 /// unguessable as a random UUID (122 bits) with room to spare.
 inline constexpr std::size_t id_random_length = 22;
 
+/// Writes `id_random_length` random base62 characters to `out`.
+inline void write_random_id(char* out) {
+    // Rejection sampling on 6 bits of each byte: 0–61 are kept, each maps to
+    // one character, 62 and 63 are dropped (probability 1/32). 26 bytes
+    // hold the 22 kept ones 99.9 % of the time; the rest draws again, a byte
+    // at a time. The first loop has no branch: every byte writes its
+    // character, only a kept one moves on, and a dropped one is overwritten
+    // by the next (the table's two extra characters are never kept).
+    static constexpr char chars[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz--";
+    static_assert(std::string_view(chars, 62) == id_alphabet && sizeof chars == 65);
+    constexpr std::size_t draw = 26;
+    std::array<unsigned char, draw> bytes;
+    random_bytes(bytes.data(), draw);
+    char id[draw];
+    std::size_t n = 0;
+    for (unsigned char const b : bytes) {
+        unsigned const v = b & 63u;
+        id[n] = chars[v];
+        n += v < 62 ? 1 : 0;
+    }
+    while (n < id_random_length) {
+        unsigned char b;
+        random_bytes(&b, 1);
+        if (unsigned const v = b & 63u; v < 62)
+            id[n++] = chars[v];
+    }
+    std::memcpy(out, id, id_random_length);
+}
+
 /// Appends `id_random_length` random base62 characters to `out`.
 inline void append_random_id(std::string& out) {
-    auto const start = out.size();
-    out.resize(start + id_random_length);
-    std::array<unsigned char, 48> bytes;
-    std::size_t have = 0, used = 0;
-    for (std::size_t i = 0; i < id_random_length;) {
-        if (used == have) {
-            random_bytes(bytes.data(), bytes.size());
-            have = bytes.size();
-            used = 0;
-        }
-        // Rejection sampling: 248 = 4 × 62, so the bytes kept map uniformly.
-        unsigned const b = bytes[used++];
-        if (b < 248)
-            out[start + i++] = id_alphabet[b % 62];
-    }
+    char id[id_random_length];
+    write_random_id(id);
+    out.append(id, id_random_length);
 }
 
 /// A new id: `prefix` followed by 22 random base62 characters, e.g.
