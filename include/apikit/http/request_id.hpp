@@ -14,6 +14,7 @@
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
 
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,17 +23,25 @@ namespace apikit::http {
 
 inline constexpr std::size_t max_request_id_size = 128;
 
+namespace detail {
+inline constexpr auto request_id_chars = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789-_.:"))
+        t[c] = true;
+    return t;
+}();
+} // namespace detail
+
 /// True for an id we keep: 1–128 characters from `A–Z a–z 0–9 - _ . :`.
-constexpr bool is_valid_request_id(std::string_view id) noexcept {
+[[nodiscard]] constexpr bool is_valid_request_id(std::string_view id) noexcept {
     if (id.empty() || id.size() > max_request_id_size)
         return false;
-    for (char c : id) {
-        bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':';
-        if (!ok)
-            return false;
-    }
-    return true;
+    // No early exit: a valid id, the usual case, is read whole anyway.
+    bool ok = true;
+    for (char c : id)
+        ok &= detail::request_id_chars[static_cast<unsigned char>(c)];
+    return ok;
 }
 
 class request_id {
@@ -40,7 +49,9 @@ public:
     /// The header read and echoed; `X-Request-Id` unless told otherwise.
     /// Reads and echoes `header`, `X-Request-Id` unless told otherwise; a
     /// name that is not a header field name is a std::invalid_argument.
-    explicit request_id(std::string_view header = "X-Request-Id") : header_(header) {
+    explicit request_id(std::string_view header = "X-Request-Id")
+        : header_(header)
+        , checked_name_(!detail::iequals(header, "content-type")) {
         if (!detail::is_token(header) || detail::is_framing_field(header))
             throw std::invalid_argument("apikit::http::request_id: bad header name");
     }
@@ -49,7 +60,16 @@ public:
     /// before any other layer runs.
     void on_begin(exchange& ex) const { assign(ex); }
 
-    void on_response(exchange& ex) const { ex.response().set(header_, ex.request().request_id()); }
+    /// Echoes the id. The name was checked when this layer was made, and a
+    /// valid id is a valid field value: what `response::set` would check
+    /// again on every response. An id a layer set by hand goes through it.
+    void on_response(exchange& ex) const {
+        auto const id = ex.request().request_id();
+        if (checked_name_ && is_valid_request_id(id))
+            detail::response_access::set_checked(ex.response(), header_, id);
+        else
+            ex.response().set(header_, id);
+    }
 
 private:
     void assign(exchange& ex) const {
@@ -60,12 +80,13 @@ private:
         }
         // Written in place into the request's id buffer, which keeps its
         // capacity from one request to the next: no allocation per request.
-        auto& id = req.request_id_buffer();
-        id.assign("req_");
-        append_random_id(id);
+        char id[4 + id_random_length] = {'r', 'e', 'q', '_'};
+        write_random_id(id + 4);
+        req.request_id_buffer().assign(id, sizeof id);
     }
 
     std::string header_;
+    bool checked_name_; // not Content-Type, which response::set handles apart
 };
 
 static_assert(middleware<request_id>,
