@@ -34,7 +34,8 @@
 // Nothing here allocates except the functions that append to a std::string:
 // elements are views of the caller's text, decoding writes into a buffer the
 // caller owns, and a quoted string without escapes is returned as a view.
-// Everything is constexpr and noexcept, without state: safe from any thread.
+// The rest is constexpr and noexcept. Nothing keeps state: any thread may
+// call anything. No clock, no I/O, no failure but the answers described.
 // No Beast, no Asio: usable from core, api and every area's headers.
 
 #include <cstddef>
