@@ -16,12 +16,12 @@ namespace api = apikit::api;
 
 namespace {
 
-struct user {
+struct person {
     std::int64_t id;
     std::string name;
 };
 
-void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, user const& u) {
+void tag_invoke(boost::json::value_from_tag, boost::json::value& jv, person const& u) {
     jv = {{"id", u.id}, {"name", u.name}};
 }
 
@@ -35,7 +35,7 @@ std::vector<std::string> fields_of(api::api_error const& e) {
 } // namespace
 
 TEST_CASE("an offset page serializes as {data, total, page, per_page}") {
-    api::offset_page<user> const page{{{1, "Ada"}, {2, "Grace"}}, 1234, 2, 20};
+    api::offset_page<person> const page{{{1, "Ada"}, {2, "Grace"}}, 1234, 2, 20};
     CHECK(
         boost::json::serialize(boost::json::value_from(page)) ==
         R"({"data":[{"id":1,"name":"Ada"},{"id":2,"name":"Grace"}],"total":1234,"page":2,"per_page":20})");

@@ -102,7 +102,7 @@ static_assert(!http::middleware<handler_archetype>);
 static_assert(!http::handler<middleware_archetype>);
 static_assert(!http::middleware<int>);
 
-constexpr auto get = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+constexpr auto get_request = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
 
 } // namespace
 
@@ -110,7 +110,7 @@ TEST_CASE("layers run in order, and on_response in reverse") {
     trace log;
     http::chain const c{recorder{"a", &log}, recorder{"b", &log}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().completed());
     CHECK(log == trace{"a.request", "b.request", "handler", "b.response", "a.response"});
@@ -121,11 +121,11 @@ TEST_CASE("on_begin runs first, for every layer that has it, before any on_reque
     trace log;
     http::chain const c{recorder{"a", &log}, stamper{&log}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(log == trace{"stamp", "a.request", "handler", "a.response"});
     log.clear();
-    h.load(get);
+    h.load(get_request);
     c.respond(h.ex());
     CHECK(log == trace{"stamp", "a.response"});
 }
@@ -135,7 +135,7 @@ TEST_CASE("a layer that answers stops the chain, and the layers it passed still 
     http::chain const c{recorder{"a", &log}, recorder{"b", &log, true}, recorder{"c", &log},
                         handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().completed());
     CHECK(log == trace{"a.request", "b.request", "b.response", "a.response"});
@@ -146,7 +146,7 @@ TEST_CASE("respond(): the server's own answer runs every on_response, no on_requ
     trace log;
     http::chain const c{recorder{"a", &log}, tagger{}, recorder{"b", &log}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     h.res().error(apikit::errc::headers_too_large);
     c.respond(h.ex());
     CHECK(h.ex().completed());
@@ -159,7 +159,7 @@ TEST_CASE("an exception becomes a 500 whose text is for the log only") {
     trace log;
     http::chain const c{recorder{"a", &log}, throwing_handler{}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().completed());
     CHECK(h.res().status() == 500);
@@ -173,7 +173,7 @@ TEST_CASE("an exception in on_response completes the exchange without running ho
     trace log;
     http::chain const c{recorder{"a", &log}, throwing_response_hook{}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().completed());
     CHECK(h.res().status() == 500);
@@ -185,7 +185,7 @@ TEST_CASE("flow::pending without suspend() is a bug, answered with a 500") {
     trace log;
     http::chain const c{lying_middleware{}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().completed());
     CHECK(h.res().status() == 500);
@@ -196,7 +196,7 @@ TEST_CASE("a suspended chain resumes later, on the executor, where it stopped") 
     trace log;
     http::chain const c{recorder{"a", &log}, async_gate{&log}, handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(h.ex().suspended());
     CHECK(!h.ex().completed());
@@ -215,7 +215,7 @@ TEST_CASE("a suspended middleware may answer instead of going on") {
     http::chain const c{recorder{"a", &log}, async_gate{&log, http::flow::respond},
                         handler_fn{&log}};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     h.ioc().run();
     CHECK(h.ex().completed());
@@ -235,7 +235,7 @@ TEST_CASE("an asynchronous handler resumes the chain from another thread") {
     };
     http::chain const c{recorder{"a", &log}, async_handler};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(!h.ex().completed());
     auto work = asio::make_work_guard(h.ioc());
@@ -251,7 +251,7 @@ TEST_CASE("a continuation destroyed without being called answers with a 500") {
     auto dropper = [](http::exchange& ex) { auto k = ex.suspend(); };
     http::chain const c{recorder{"a", &log}, dropper};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(!h.ex().completed());
     h.ioc().run();
@@ -268,11 +268,11 @@ TEST_CASE("a continuation that outlives its request does nothing") {
     auto keeper = [&kept](http::exchange& ex) { kept.emplace(ex.suspend()); };
     http::chain const c{recorder{"a", &log}, keeper};
     exchange_harness h;
-    h.load(get);
+    h.load(get_request);
     c.start(h.ex());
     CHECK(!h.ex().completed());
     // The connection moves on (it was closed, say): a new request.
-    h.load(get);
+    h.load(get_request);
     (*kept)();
     h.ioc().run();
     CHECK(h.resumed() == 0);

@@ -12,7 +12,7 @@ using namespace http_test;
 
 namespace {
 
-auto make_server(app_probe& probe, http::server_options o = test_options()) {
+auto make_framing_server(app_probe& probe, http::server_options o = test_options()) {
     return running_server(o, http::chain{http::request_id{}, make_test_app(probe)});
 }
 
@@ -38,7 +38,7 @@ TEST_CASE("a header section over the limit is a 431, and the connection closes")
     app_probe probe;
     auto o = test_options();
     o.header_limit = 4096;
-    auto server = make_server(probe, o);
+    auto server = make_framing_server(probe, o);
     std::string raw =
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Fill: " + std::string(5000, 'a') + "\r\n\r\n";
     expect_refused(server.port(), raw, 431, "headers_too_large");
@@ -65,7 +65,7 @@ TEST_CASE("a body over the limit is a 413, decided from Content-Length before th
     app_probe probe;
     auto o = test_options();
     o.body_limit = 1000;
-    auto server = make_server(probe, o);
+    auto server = make_framing_server(probe, o);
     // Only the header is sent: the answer cannot have waited for the body.
     expect_refused(server.port(), "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n",
                    413, "payload_too_large");
@@ -93,7 +93,7 @@ TEST_CASE("a body over the limit is answered even while the client keeps sending
     app_probe probe;
     auto o = test_options();
     o.body_limit = 1000;
-    auto server = make_server(probe, o);
+    auto server = make_framing_server(probe, o);
     client c(server.port());
     // The body arrives with the header; the lingering close lets the client
     // read the 413 instead of a reset.
@@ -105,7 +105,7 @@ TEST_CASE("a body over the limit is answered even while the client keeps sending
 
 TEST_CASE("Content-Length with Transfer-Encoding is a 400, in either order") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     expect_refused(server.port(),
                    "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
@@ -119,7 +119,7 @@ TEST_CASE("Content-Length with Transfer-Encoding is a 400, in either order") {
 
 TEST_CASE("two different Content-Lengths are a 400, two equal ones are one") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     expect_refused(server.port(),
                    "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
                    "Content-Length: 4\r\n\r\nabcd",
@@ -142,7 +142,7 @@ TEST_CASE("two different Content-Lengths are a 400, two equal ones are one") {
 
 TEST_CASE("a Transfer-Encoding that does not end in chunked is a 400") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     expect_refused(server.port(),
                    "POST /size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400,
                    "malformed_request");
@@ -157,7 +157,7 @@ TEST_CASE("a Transfer-Encoding that does not end in chunked is a 400") {
 
 TEST_CASE("an HTTP/1.1 request needs exactly one Host") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     expect_refused(server.port(), "GET /healthz HTTP/1.1\r\n\r\n", 400, "malformed_request");
     expect_refused(server.port(), "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400,
                    "malformed_request");
@@ -166,7 +166,7 @@ TEST_CASE("an HTTP/1.1 request needs exactly one Host") {
 
 TEST_CASE("syntax errors are 400s, never a crash") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     for (std::string const& raw : {
              std::string("GARBAGE\r\n\r\n"),
              std::string("GET  /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -190,7 +190,7 @@ TEST_CASE("syntax errors are 400s, never a crash") {
 
 TEST_CASE("a framing error in a pipeline answers what came before it, then closes") {
     app_probe probe;
-    auto server = make_server(probe);
+    auto server = make_framing_server(probe);
     client c(server.port());
     c.send_raw("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
                "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"

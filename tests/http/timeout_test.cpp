@@ -12,7 +12,7 @@ using namespace http_test;
 
 namespace {
 
-auto make_server(app_probe& probe, http::server_options o) {
+auto make_timeout_server(app_probe& probe, http::server_options o) {
     return running_server(o, http::chain{http::request_id{}, make_test_app(probe)});
 }
 
@@ -24,7 +24,7 @@ TEST_CASE("slowloris: a header trickled byte by byte is cut off, others are serv
     app_probe probe;
     auto o = test_options();
     o.header_timeout = 400ms;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
 
     // The attacker: one header byte every 20 ms, from a timer, for as long as
     // the server takes them; the whole header would need about 10 s.
@@ -83,7 +83,7 @@ TEST_CASE("a body that does not arrive in time is a 408") {
     app_probe probe;
     auto o = test_options();
     o.body_timeout = 300ms;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     client c(server.port());
     auto const start = clock_type::now();
     c.send_raw("POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
@@ -98,7 +98,7 @@ TEST_CASE("a connection that never sends a byte is closed after the header timeo
     auto o = test_options();
     o.header_timeout = 300ms;
     o.idle_timeout = 30s;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     client c(server.port());
     auto const start = clock_type::now();
     CHECK(c.closed_by_server()); // no 408: there was no request to answer
@@ -111,7 +111,7 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout") {
     app_probe probe;
     auto o = test_options();
     o.idle_timeout = 300ms;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     client c(server.port());
     CHECK(c.get("/healthz").result_int() == 200);
     auto const start = clock_type::now();
@@ -126,7 +126,7 @@ TEST_CASE("a connection idle long enough to give back its buffers serves on") {
     auto o = test_options();
     o.header_timeout = 300ms; // sweeps every 75 ms, trims after one
     o.idle_timeout = 30s;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     client idle(server.port());
     CHECK(idle.request(bhttp::verb::post, "/size", std::string(100000, 'a'), "text/plain").body() ==
           "100000");
@@ -145,7 +145,7 @@ TEST_CASE("a connection that waits before its first request gives back its buffe
     auto o = test_options();
     o.header_timeout = 2s;
     o.body_timeout = 300ms; // sweeps every 75 ms
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     client early(server.port()); // connects, says nothing yet
     // Wait, on real I/O, for a stalled body to time out: meanwhile the
     // silent connection is trimmed and parked.
@@ -161,7 +161,7 @@ TEST_CASE("a client that stops reading is cut off after the write timeout") {
     auto o = test_options();
     o.write_timeout = 300ms;
     o.header_timeout = 1s;
-    auto server = make_server(probe, o);
+    auto server = make_timeout_server(probe, o);
     // 64 MiB: more than loopback's socket buffers hold (4 MiB to send, 32
     // MiB to receive, at most), so the server's write stalls.
     client c(server.port());

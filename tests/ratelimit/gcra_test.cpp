@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::int64_t ms = 1'000'000;
-constexpr std::int64_t s = 1000 * ms;
+constexpr std::int64_t sec = 1000 * ms;
 
 gcra::params reference() {
     return gcra::params::of(rl_test::reference_limit());
@@ -23,18 +23,18 @@ gcra::params reference() {
 } // namespace
 
 TEST_CASE("a fresh bucket is full and a request takes its cost") {
-    auto const r = gcra::evaluate(gcra::full, 5 * s, 1, reference());
+    auto const r = gcra::evaluate(gcra::full, 5 * sec, 1, reference());
     CHECK(r.d.allowed);
     CHECK(r.d.limit == 100);
     CHECK(r.d.remaining == 99);
     CHECK(r.d.reset_after == 100ms);
     CHECK(r.d.retry_after == 0ns);
-    CHECK(r.tat == 5 * s + 100 * ms);
+    CHECK(r.tat == 5 * sec + 100 * ms);
 }
 
 TEST_CASE("a drained bucket denies and says when one token is back") {
     std::int64_t tat = gcra::full;
-    std::int64_t const now = 5 * s;
+    std::int64_t const now = 5 * sec;
     for (int i = 0; i < 100; ++i) {
         auto const r = gcra::evaluate(tat, now, 1, reference());
         REQUIRE(r.d.allowed);
@@ -50,13 +50,13 @@ TEST_CASE("a drained bucket denies and says when one token is back") {
 }
 
 TEST_CASE("tokens come back at the refill rate, rounded down") {
-    std::int64_t const now = 5 * s;
-    std::int64_t const empty = now + 10 * s; // TAT of a bucket drained at `now`
+    std::int64_t const now = 5 * sec;
+    std::int64_t const empty = now + 10 * sec; // TAT of a bucket drained at `now`
     CHECK(gcra::standing(empty, now + 99 * ms, 1, reference()).remaining == 0);
     CHECK(gcra::standing(empty, now + 100 * ms, 1, reference()).remaining == 1);
     CHECK(gcra::standing(empty, now + 250 * ms, 1, reference()).remaining == 2);
-    CHECK(gcra::standing(empty, now + 10 * s, 1, reference()).remaining == 100);
-    CHECK(gcra::standing(empty, now + 1000 * s, 1, reference()).remaining == 100);
+    CHECK(gcra::standing(empty, now + 10 * sec, 1, reference()).remaining == 100);
+    CHECK(gcra::standing(empty, now + 1000 * sec, 1, reference()).remaining == 100);
     auto const two = gcra::evaluate(empty, now + 250 * ms, 2, reference());
     CHECK(two.d.allowed);
     CHECK(two.d.remaining == 0);
@@ -88,12 +88,12 @@ TEST_CASE("a cost of zero asks and takes nothing") {
 TEST_CASE("a clock that steps back sees fewer tokens, never more") {
     std::int64_t tat = gcra::full;
     for (int i = 0; i < 100; ++i)
-        tat = gcra::evaluate(tat, 100 * s, 1, reference()).tat;
+        tat = gcra::evaluate(tat, 100 * sec, 1, reference()).tat;
     // Five seconds later, half the bucket is back...
-    CHECK(gcra::standing(tat, 105 * s, 1, reference()).remaining == 50);
+    CHECK(gcra::standing(tat, 105 * sec, 1, reference()).remaining == 50);
     // ...but a clock stepped back five seconds before the drain sees none,
     // and is told to wait for the time it lost as well.
-    auto const back = gcra::evaluate(tat, 95 * s, 1, reference());
+    auto const back = gcra::evaluate(tat, 95 * sec, 1, reference());
     CHECK_FALSE(back.d.allowed);
     CHECK(back.d.remaining == 0);
     CHECK(back.d.retry_after == 5s + 100ms);
@@ -107,7 +107,7 @@ TEST_CASE("GCRA matches a token counter on random traffic") {
     rl_test::splitmix64 rng{42};
     std::int64_t tat = gcra::full;
     std::int64_t avail = p.window;
-    std::int64_t now = 1000 * s, last = now;
+    std::int64_t now = 1000 * sec, last = now;
     for (int i = 0; i < 20000; ++i) {
         now += static_cast<std::int64_t>(rng.below(400 * ms));
         avail = std::min(p.window, avail + (now - last));
@@ -134,7 +134,7 @@ TEST_CASE("gcra::take decides as evaluate does, and moves the TAT only when it g
     rl_test::splitmix64 rng{7};
     std::atomic<std::int64_t> bucket{gcra::full};
     std::int64_t tat = gcra::full;
-    std::int64_t now = 1000 * s;
+    std::int64_t now = 1000 * sec;
     for (int i = 0; i < 20000; ++i) {
         now += static_cast<std::int64_t>(rng.below(400 * ms));
         auto const cost = rng.below(8);
@@ -148,10 +148,10 @@ TEST_CASE("gcra::take decides as evaluate does, and moves the TAT only when it g
 
 TEST_CASE("gcra::all_or_nothing grants only when every limit grants") {
     policy const p{limit{"burst", 10, per_second(1)}, limit{"hour", 20, per_hour(20)}};
-    std::int64_t const now = 5000 * s;
+    std::int64_t const now = 5000 * sec;
     gcra::all_or_nothing ev(p, now, 4);
     auto const burst = gcra::params::of(p[0]), hour = gcra::params::of(p[1]);
-    auto const hour_tat = now + 17 * 180 * s; // 3 of 20 left: 4 do not fit
+    auto const hour_tat = now + 17 * 180 * sec; // 3 of 20 left: 4 do not fit
     CHECK(ev.judge(0, gcra::full));
     CHECK_FALSE(ev.judge(1, hour_tat));
     CHECK_FALSE(ev.allowed());
@@ -170,11 +170,11 @@ TEST_CASE("gcra::all_or_nothing grants only when every limit grants") {
 
     // Judged again at a TAT where it fits (as a store does after a failed
     // compare-and-swap), every limit grants and says what it left.
-    CHECK(ev.judge(1, now + 16 * 180 * s));
+    CHECK(ev.judge(1, now + 16 * 180 * sec));
     CHECK(ev.allowed());
-    CHECK(ev.seen(1) == now + 16 * 180 * s);
+    CHECK(ev.seen(1) == now + 16 * 180 * sec);
     CHECK(ev.next_tat(0) == gcra::evaluate(gcra::full, now, 4, burst).tat);
-    CHECK(ev.next_tat(1) == now + 20 * 180 * s);
+    CHECK(ev.next_tat(1) == now + 20 * 180 * sec);
     auto const granted = ev.decision();
     CHECK(granted.allowed);
     CHECK(granted.limits()[0].remaining == 6);

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr nanoseconds t0 = 1000h;
+constexpr nanoseconds t_start = 1000h;
 
 using fields = std::map<std::string, std::string, std::less<>>;
 
@@ -44,7 +44,7 @@ TEST_CASE("headers: the reference limit after 58 requests") {
     auto const p = rl_test::reference_policy();
     policy_decision d;
     for (int i = 0; i < 58; ++i)
-        d = s.try_acquire("k", p, 1, t0).value();
+        d = s.try_acquire("k", p, 1, t_start).value();
     auto const h = headers_of(d, wall(1704067254s + 200ms));
     CHECK(h.at("X-RateLimit-Limit") == "100");
     CHECK(h.at("X-RateLimit-Remaining") == "42");
@@ -58,8 +58,8 @@ TEST_CASE("headers: the reference limit after 58 requests") {
 TEST_CASE("headers: a denied request carries Retry-After, rounded up, never 0") {
     memory_store s{{.max_keys = 64, .shards = 1}};
     auto const p = rl_test::reference_policy();
-    (void)s.try_acquire("k", p, 100, t0).value();
-    auto const d = s.try_acquire("k", p, 1, t0).value();
+    (void)s.try_acquire("k", p, 100, t_start).value();
+    auto const d = s.try_acquire("k", p, 1, t_start).value();
     REQUIRE_FALSE(d.allowed);
     auto const h = headers_of(d, wall(1704067250s));
     CHECK(h.at("X-RateLimit-Remaining") == "0");
@@ -67,14 +67,14 @@ TEST_CASE("headers: a denied request carries Retry-After, rounded up, never 0") 
     CHECK(h.at("Retry-After") == "1"); // 100 ms
     CHECK(h.at("RateLimit") == "\"default\";r=0;t=1");
     // A weighted request that needs 2.5 s of refill.
-    auto const heavy = s.try_acquire("k", p, 25, t0).value();
+    auto const heavy = s.try_acquire("k", p, 25, t_start).value();
     CHECK(headers_of(heavy, wall(1704067250s)).at("Retry-After") == "3");
 }
 
 TEST_CASE("headers: every limit of a policy is listed, the binding one in X-RateLimit") {
     memory_store s{{.max_keys = 64, .shards = 1}};
     policy const p{limit{"burst", 100, per_second(10)}, limit{"daily", 1000, per_day(1000)}};
-    auto const d = s.try_acquire("k", p, 10, t0).value();
+    auto const d = s.try_acquire("k", p, 10, t_start).value();
     auto const h = headers_of(d, wall(1704067250s));
     CHECK(h.at("RateLimit-Policy") == "\"burst\";q=100;w=10, \"daily\";q=1000;w=86400");
     CHECK(h.at("RateLimit") == "\"burst\";r=90;t=1, \"daily\";r=990;t=864");
@@ -82,8 +82,8 @@ TEST_CASE("headers: every limit of a policy is listed, the binding one in X-Rate
     CHECK(h.at("X-RateLimit-Remaining") == "90");
 
     // Denied by "burst": no t exceeds Retry-After.
-    (void)s.try_acquire("k", p, 90, t0).value();
-    auto const denied = s.try_acquire("k", p, 1, t0).value();
+    (void)s.try_acquire("k", p, 90, t_start).value();
+    auto const denied = s.try_acquire("k", p, 1, t_start).value();
     REQUIRE_FALSE(denied.allowed);
     auto const hd = headers_of(denied, wall(1704067250s));
     CHECK(hd.at("Retry-After") == "1");
@@ -119,8 +119,8 @@ TEST_CASE("headers: names are written as structured-field strings") {
 TEST_CASE("headers: each family can be left out") {
     memory_store s{{.max_keys = 64, .shards = 1}};
     auto const p = rl_test::reference_policy();
-    (void)s.try_acquire("k", p, 100, t0).value();
-    auto const d = s.try_acquire("k", p, 1, t0).value();
+    (void)s.try_acquire("k", p, 100, t_start).value();
+    auto const d = s.try_acquire("k", p, 1, t_start).value();
     auto const only_draft = headers_of(d, wall(0s), {.x_ratelimit = false, .retry_after = false});
     CHECK(only_draft.size() == 2);
     CHECK(only_draft.count("RateLimit") == 1);

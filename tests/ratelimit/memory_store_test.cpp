@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr nanoseconds t0 = 1000h;
+constexpr nanoseconds origin = 1000h;
 
 std::string random_key(rl_test::splitmix64& rng) {
     return "ip:" + std::to_string(rng());
@@ -27,7 +27,7 @@ TEST_CASE("memory_store: endless random keys cannot grow it past its bound") {
     CHECK(s.max_keys() == 1000);
     auto const p = rl_test::reference_policy();
     rl_test::splitmix64 rng{7};
-    auto now = t0;
+    auto now = origin;
     std::size_t peak = 0;
     for (int i = 0; i < 100'000; ++i) {
         // Each key takes one token and comes back 100 ms later: none is idle
@@ -46,13 +46,13 @@ TEST_CASE("memory_store: endless random keys cannot grow it past its bound") {
 TEST_CASE("memory_store: a flood evicts idle and nearly idle keys before a busy one") {
     memory_store s{{.max_keys = 512, .shards = 1}};
     auto const p = rl_test::reference_policy();
-    REQUIRE(s.try_acquire("busy", p, 100, t0).value().allowed); // owes 10 s
+    REQUIRE(s.try_acquire("busy", p, 100, origin).value().allowed); // owes 10 s
     rl_test::splitmix64 rng{11};
     for (int i = 0; i < 20'000; ++i)
-        REQUIRE(s.try_acquire(random_key(rng), p, 1, t0 + 1ms).value().allowed);
+        REQUIRE(s.try_acquire(random_key(rng), p, 1, origin + 1ms).value().allowed);
     CHECK(s.size() <= 512);
     // Its state survived: still drained.
-    CHECK_FALSE(s.try_acquire("busy", p, 1, t0 + 1ms).value().allowed);
+    CHECK_FALSE(s.try_acquire("busy", p, 1, origin + 1ms).value().allowed);
 }
 
 TEST_CASE("memory_store: idle keys carry nothing and are dropped") {
@@ -60,18 +60,18 @@ TEST_CASE("memory_store: idle keys carry nothing and are dropped") {
     auto const p = rl_test::reference_policy();
     rl_test::splitmix64 rng{3};
     for (int i = 0; i < 1000; ++i)
-        REQUIRE(s.try_acquire(random_key(rng), p, 10, t0).value().allowed);
-    REQUIRE(s.try_acquire("drained", p, 100, t0).value().allowed);
+        REQUIRE(s.try_acquire(random_key(rng), p, 10, origin).value().allowed);
+    REQUIRE(s.try_acquire("drained", p, 100, origin).value().allowed);
     CHECK(s.size() == 1001);
-    CHECK(s.purge(t0 + 1s) == 1000); // their buckets are full again
+    CHECK(s.purge(origin + 1s) == 1000); // their buckets are full again
     CHECK(s.size() == 1);
-    CHECK_FALSE(s.try_acquire("drained", p, 11, t0 + 1s).value().allowed); // 10 back
-    CHECK(s.purge(t0 + 10s) == 1);
+    CHECK_FALSE(s.try_acquire("drained", p, 11, origin + 1s).value().allowed); // 10 back
+    CHECK(s.purge(origin + 10s) == 1);
     CHECK(s.size() == 0);
     // Growth drops idle keys too: a steady trickle of keys that are full
     // again a second later never grows the table past its first size.
     memory_store t{{.max_keys = 1 << 16, .shards = 1}};
-    auto now = t0;
+    auto now = origin;
     for (int i = 0; i < 50'000; ++i, now += 10ms)
         REQUIRE(t.try_acquire(random_key(rng), p, 1, now).value().allowed);
     CHECK(t.size() <= 48);
@@ -83,7 +83,7 @@ TEST_CASE("memory_store: memory per key is at most 64 bytes") {
     auto const p = rl_test::reference_policy();
     rl_test::splitmix64 rng{5};
     for (std::size_t n = 1; n <= s.max_keys(); ++n) {
-        REQUIRE(s.try_acquire(random_key(rng), p, 1, t0).value().allowed);
+        REQUIRE(s.try_acquire(random_key(rng), p, 1, origin).value().allowed);
         if (n >= 4096 && (n & (n - 1)) == 0) {
             CAPTURE(n);
             CHECK(s.memory_bytes() <= 64 * n);
@@ -105,16 +105,16 @@ TEST_CASE("memory_store: a shard count that is not a power of two is refused") {
 TEST_CASE("memory_store: peek reports without taking or adding") {
     memory_store s{{.max_keys = 64, .shards = 1}};
     auto const p = rl_test::reference_policy();
-    auto const before = s.peek("k", p, 1, t0).value();
+    auto const before = s.peek("k", p, 1, origin).value();
     CHECK(before.allowed);
     CHECK(before.remaining == 100);
     CHECK(s.size() == 0);
-    REQUIRE(s.try_acquire("k", p, 60, t0).value().allowed);
-    CHECK(s.peek("k", p, 1, t0).value().remaining == 40);
-    CHECK_FALSE(s.peek("k", p, 41, t0).value().allowed);
-    CHECK(s.peek("k", p, 101, t0).error() == apikit::errc::cost_exceeds_capacity);
+    REQUIRE(s.try_acquire("k", p, 60, origin).value().allowed);
+    CHECK(s.peek("k", p, 1, origin).value().remaining == 40);
+    CHECK_FALSE(s.peek("k", p, 41, origin).value().allowed);
+    CHECK(s.peek("k", p, 101, origin).error() == apikit::errc::cost_exceeds_capacity);
     s.clear();
-    CHECK(s.peek("k", p, 1, t0).value().remaining == 100);
+    CHECK(s.peek("k", p, 1, origin).value().remaining == 100);
 }
 
 TEST_CASE("memory_store: threads on one key never exceed any limit of the policy") {
@@ -159,7 +159,7 @@ TEST_CASE("memory_store: threads inserting, deciding and evicting keep every key
     auto const p = policy{limit{"x", 5, per_second(1)}};
     // "hot" is drained first: it owes 5 s, more than any flood key (1 s), so
     // eviction never picks it and it must stay drained throughout.
-    REQUIRE(s.try_acquire("hot", p, 5, t0).value().allowed);
+    REQUIRE(s.try_acquire("hot", p, 5, origin).value().allowed);
     std::vector<std::thread> threads;
     std::atomic<std::uint64_t> granted_hot{0}, denied_new{0};
     for (int t = 0; t < 4; ++t)
@@ -168,9 +168,9 @@ TEST_CASE("memory_store: threads inserting, deciding and evicting keep every key
             std::uint64_t hot = 0, denied = 0;
             for (int i = 0; i < 20'000; ++i) {
                 if (i % 4 == 0)
-                    hot += s.try_acquire("hot", p, 1, t0).value().allowed;
+                    hot += s.try_acquire("hot", p, 1, origin).value().allowed;
                 else
-                    denied += !s.try_acquire(random_key(rng), p, 1, t0).value().allowed;
+                    denied += !s.try_acquire(random_key(rng), p, 1, origin).value().allowed;
             }
             granted_hot += hot;
             denied_new += denied;

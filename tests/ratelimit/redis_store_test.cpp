@@ -31,7 +31,7 @@ namespace rl = apikit::ratelimit;
 
 namespace {
 
-struct outcome {
+struct redis_outcome {
     error_code ec;
     policy_decision d;
     int calls = 0;
@@ -39,9 +39,9 @@ struct outcome {
 
 // One decision, driven to completion; checks that it did not complete
 // inside the call.
-outcome decide(boost::asio::io_context& io, redis_store& s, std::string_view key, policy const& p,
-               std::uint64_t cost, nanoseconds now) {
-    outcome out;
+redis_outcome decide(boost::asio::io_context& io, redis_store& s, std::string_view key,
+                     policy const& p, std::uint64_t cost, nanoseconds now) {
+    redis_outcome out;
     s.async_acquire(key, p, cost, now, [&](error_code ec, policy_decision d) {
         ++out.calls;
         out.ec = ec;

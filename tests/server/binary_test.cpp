@@ -30,7 +30,7 @@ namespace {
 std::string const binary = APIKIT_SERVER_BINARY;
 
 // Starts the server on a free port; returns the port its startup line names.
-std::uint16_t start(test_process::child& server) {
+std::uint16_t listening_port(test_process::child& server) {
     auto const line = server.read_line(20s);
     REQUIRE(line.has_value());
     auto const v = json::parse(*line);
@@ -69,7 +69,7 @@ bool listener_closed(std::uint16_t port) {
 
 TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a request in flight") {
     test_process::child server(binary, {"--address", "127.0.0.1", "--port", "0", "--threads", "2"});
-    auto const port = start(server);
+    auto const port = listening_port(server);
 
     apikit_test::http_client c(port);
     auto const health = c.get("/healthz");
@@ -112,7 +112,7 @@ TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a req
 
 TEST_CASE("apikit-server: SIGINT stops an idle server with status 0") {
     test_process::child server(binary, {"--port", "0"});
-    start(server);
+    listening_port(server);
     server.signal(SIGINT);
     auto const status = server.wait_exit(10s);
     REQUIRE(status.has_value());
@@ -146,7 +146,7 @@ TEST_CASE("apikit-server: --help prints the usage and exits 0") {
 
 TEST_CASE("apikit-server: a port already taken exits 1 with a message") {
     test_process::child first(binary, {"--port", "0"});
-    auto const port = start(first);
+    auto const port = listening_port(first);
     test_process::child second(binary, {"--port", std::to_string(port)},
                                test_process::child::stderr_to::pipe);
     auto const status = second.wait_exit(10s);

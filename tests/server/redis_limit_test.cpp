@@ -23,9 +23,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string const binary = APIKIT_SERVER_BINARY;
+std::string const server_binary = APIKIT_SERVER_BINARY;
 
-std::string field(apikit_test::http_response const& r, std::string_view name) {
+std::string header_of(apikit_test::http_response const& r, std::string_view name) {
     auto const it = r.find(name);
     return it == r.end() ? std::string("(none)") : std::string(it->value());
 }
@@ -33,8 +33,8 @@ std::string field(apikit_test::http_response const& r, std::string_view name) {
 /// An apikit-server on a free port, limited to `limit` through `redis_port`.
 struct limited_server {
     limited_server(std::string const& limit, std::uint16_t redis_port)
-        : process(binary, {"--port", "0", "--rate-limit", limit, "--redis",
-                           "redis://127.0.0.1:" + std::to_string(redis_port)}) {
+        : process(server_binary, {"--port", "0", "--rate-limit", limit, "--redis",
+                                  "redis://127.0.0.1:" + std::to_string(redis_port)}) {
         auto const line = process.read_line(20s);
         REQUIRE(line.has_value());
         port = static_cast<std::uint16_t>(json::parse(*line).at("context").at("port").as_int64());
@@ -67,9 +67,9 @@ TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
     for (int i = 0; i < 10; ++i) {
         auto const r = (i % 2 == 0 ? to_a : to_b).get("/users");
         REQUIRE(r.result_int() == 200);
-        CHECK(field(r, "X-RateLimit-Limit") == "10");
-        CHECK(field(r, "X-RateLimit-Remaining") == std::to_string(9 - i));
-        CHECK(field(r, "RateLimit-Policy") == R"("default";q=10;w=10)");
+        CHECK(header_of(r, "X-RateLimit-Limit") == "10");
+        CHECK(header_of(r, "X-RateLimit-Remaining") == std::to_string(9 - i));
+        CHECK(header_of(r, "RateLimit-Policy") == R"("default";q=10;w=10)");
     }
     // Either alone would have allowed ten; together they allowed ten, and
     // both now refuse, until a token comes back a second after the first.
@@ -81,8 +81,8 @@ TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
     for (auto const* r : {&denied_a, &denied_b}) {
         CHECK(r->result_int() == 429);
         CHECK(json::parse(r->body()).at("error").at("code").as_string() == "rate_limited");
-        CHECK(field(*r, "Retry-After") == "1");
-        CHECK(field(*r, "X-RateLimit-Remaining") == "0");
+        CHECK(header_of(*r, "Retry-After") == "1");
+        CHECK(header_of(*r, "X-RateLimit-Remaining") == "0");
     }
     // /healthz is never limited.
     CHECK(to_b.get("/healthz").result_int() == 200);
@@ -101,13 +101,13 @@ TEST_CASE("apikit-server --redis: with Redis gone, requests go through without l
     apikit_test::http_client c(server.port);
     auto const limited = c.get("/users");
     CHECK(limited.result_int() == 200);
-    CHECK(field(limited, "X-RateLimit-Remaining") == "1");
+    CHECK(header_of(limited, "X-RateLimit-Remaining") == "1");
 
     redis.reset(); // stopped
     for (int i = 0; i < 5; ++i) {
         auto const r = c.get("/users");
         CHECK(r.result_int() == 200);
-        CHECK(field(r, "X-RateLimit-Limit") == "(none)");
+        CHECK(header_of(r, "X-RateLimit-Limit") == "(none)");
     }
     CHECK(c.get("/healthz").result_int() == 200);
     c.close();
@@ -128,7 +128,7 @@ TEST_CASE("apikit-server --redis: a server whose Redis is down at start serves u
     for (int i = 0; i < 3; ++i) {
         auto const r = c.get("/users");
         CHECK(r.result_int() == 200);
-        CHECK(field(r, "X-RateLimit-Limit") == "(none)");
+        CHECK(header_of(r, "X-RateLimit-Limit") == "(none)");
     }
     c.close();
     server.stop();

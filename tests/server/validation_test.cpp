@@ -20,7 +20,7 @@ std::string verdict(Rule rule, std::string_view text) {
     return p ? std::string(*p) : std::string();
 }
 
-std::string quoted(std::string const& s) {
+std::string json_text(std::string const& s) {
     return json::serialize(json::value(s));
 }
 
@@ -35,7 +35,7 @@ TEST_CASE("email: a sane shape passes") {
     }
     std::string const longest = std::string(64, 'a') + "@" + std::string(185, 'b') + ".com";
     REQUIRE(longest.size() == 254);
-    CHECK(verdict(sample::email_problem, quoted(longest)) == "");
+    CHECK(verdict(sample::email_problem, json_text(longest)) == "");
 }
 
 TEST_CASE("email: every bad shape is an invalid format") {
@@ -50,10 +50,10 @@ TEST_CASE("email: every bad shape is an invalid format") {
         CHECK(verdict(sample::email_problem, bad) == "Invalid format");
     }
     std::string const long_local = std::string(65, 'a') + "@example.com";
-    CHECK(verdict(sample::email_problem, quoted(long_local)) == "Invalid format");
+    CHECK(verdict(sample::email_problem, json_text(long_local)) == "Invalid format");
     std::string const too_long = std::string(64, 'a') + "@" + std::string(186, 'b') + ".com";
     REQUIRE(too_long.size() == 255);
-    CHECK(verdict(sample::email_problem, quoted(too_long)) == "must be at most 254 characters");
+    CHECK(verdict(sample::email_problem, json_text(too_long)) == "must be at most 254 characters");
 }
 
 TEST_CASE("email: missing or not a string") {
@@ -68,14 +68,15 @@ TEST_CASE("email: missing or not a string") {
 TEST_CASE("name: non-blank text of at most 200 characters") {
     CHECK(verdict(sample::name_problem, R"("Ada")") == "");
     CHECK(verdict(sample::name_problem, R"("  Ada Lovelace ")") == "");
-    CHECK(verdict(sample::name_problem, quoted(std::string(200, 'x'))) == "");
+    CHECK(verdict(sample::name_problem, json_text(std::string(200, 'x'))) == "");
     // 200 characters of two bytes each: the limit counts characters.
     std::string accents;
     for (int i = 0; i < 200; ++i)
         accents += "é";
-    CHECK(verdict(sample::name_problem, quoted(accents)) == "");
-    CHECK(verdict(sample::name_problem, quoted(accents + "é")) == "must be at most 200 characters");
-    CHECK(verdict(sample::name_problem, quoted(std::string(201, 'x'))) ==
+    CHECK(verdict(sample::name_problem, json_text(accents)) == "");
+    CHECK(verdict(sample::name_problem, json_text(accents + "é")) ==
+          "must be at most 200 characters");
+    CHECK(verdict(sample::name_problem, json_text(std::string(201, 'x'))) ==
           "must be at most 200 characters");
 
     for (auto const* blank : {R"("")", R"(" ")", R"("\t\n ")"}) {
@@ -94,7 +95,7 @@ TEST_CASE("name: non-blank text of at most 200 characters") {
 TEST_CASE("item: the same rule as a name") {
     CHECK(verdict(sample::item_problem, R"("book")") == "");
     CHECK(verdict(sample::item_problem, R"("")") == "must not be blank");
-    CHECK(verdict(sample::item_problem, quoted(std::string(201, 'x'))) ==
+    CHECK(verdict(sample::item_problem, json_text(std::string(201, 'x'))) ==
           "must be at most 200 characters");
     CHECK(sample::item_problem(nullptr) == "is required");
     CHECK(verdict(sample::item_problem, "false") == "must be a string");
