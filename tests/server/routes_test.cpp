@@ -150,10 +150,10 @@ TEST_CASE("unknown paths are 404 and known paths with another method 405 with Al
     CHECK(del[http::field::allow] == "GET, HEAD");
     auto const put = c.request(http::verb::put, "/users", "{}");
     check_error(put, 405, "method_not_allowed");
-    CHECK(put[http::field::allow] == "GET, HEAD, POST");
+    CHECK(put[http::field::allow] == "GET, HEAD, POST, OPTIONS");
     auto const orders = c.request(http::verb::patch, "/users/" + id_of(ada) + "/orders", "{}");
     check_error(orders, 405, "method_not_allowed");
-    CHECK(orders[http::field::allow] == "GET, HEAD, POST");
+    CHECK(orders[http::field::allow] == "GET, HEAD, POST, OPTIONS");
     auto const health = c.post("/healthz", "{}");
     check_error(health, 405, "method_not_allowed");
     CHECK(health[http::field::allow] == "GET, HEAD");

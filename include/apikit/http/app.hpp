@@ -25,7 +25,8 @@
 //
 // What the router decides becomes an error response: an unknown path is a
 // 404 `not_found`, a known path with another method a 405
-// `method_not_allowed` with `Allow`, a path with a malformed %-escape a 400.
+// `method_not_allowed` with `Allow` (the path's methods and OPTIONS, the same
+// list OPTIONS answers with), a path with a malformed %-escape a 400.
 // HEAD runs the GET handler (the server drops the body); OPTIONS, unless a
 // route registers it, is a 204 with `Allow`.
 
@@ -146,14 +147,18 @@ private:
 
     static void method_not_allowed(response& res, api::method_set allowed) {
         res.error(errc::method_not_allowed);
-        std::string value;
-        allowed.append_to(value);
-        res.set("Allow", value);
+        set_allow(res, allowed);
     }
 
     static void answer_options(response& res, api::method_set allowed) {
-        allowed.insert(api::method::options);
         res.status(204);
+        set_allow(res, allowed);
+    }
+
+    // The app answers OPTIONS on every path it knows, so a 405's `Allow`
+    // lists it too: one list for a path, whichever way a client asks.
+    static void set_allow(response& res, api::method_set allowed) {
+        allowed.insert(api::method::options);
         std::string value;
         allowed.append_to(value);
         res.set("Allow", value);
