@@ -127,6 +127,9 @@ public:
     void exchange_resumed() override {
         if (phase_ == phase::closed || !busy_ || !ex_.completed())
             return; // closed meanwhile, or suspended again further down
+        // The write's deadline runs from now, not from the request: the
+        // layer that suspended may have taken longer than write_timeout.
+        now_ = std::chrono::steady_clock::now();
         finish_exchange(false);
         advance();
     }
