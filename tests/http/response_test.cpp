@@ -99,6 +99,11 @@ TEST_CASE("the Date field is IMF-fixdate") {
     auto const now = std::chrono::system_clock::now();
     CHECK(http::detail::http_date(now).size() == 29);
     CHECK(http::detail::http_date(now) == http::detail::http_date(now));
+    // The coarse clock the server reads it from is behind, never ahead, and
+    // by a few timer ticks (a second here, for a loaded machine).
+    auto const coarse = http::detail::coarse_system_now();
+    CHECK(coarse <= std::chrono::system_clock::now());
+    CHECK(std::chrono::system_clock::now() - coarse < std::chrono::seconds(1));
 }
 
 TEST_CASE("the header arena: bump allocation, rewound when everything is back, heap past its end") {

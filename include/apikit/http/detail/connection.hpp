@@ -436,7 +436,7 @@ private:
             put_decimal(body.size());
         }
         put("\r\nDate: "sv);
-        put(http_date(std::chrono::system_clock::now()));
+        put(http_date(coarse_system_now()));
         put("\r\n"sv);
         put(fields);
         put(connection);
