@@ -5,7 +5,7 @@
 // its io_context until the handler ran.
 //
 // The Redis store is in the suite when the build has apikit::redis
-// (rl_test_backends.hpp, written by CMake, says so): it talks to the ctest
+// (APIKIT_TEST_WITH_REDIS, set by apikit_test_area): it talks to the ctest
 // fixture's redis-server, with client time (the tests' clock drives it) and
 // a key prefix of its own per fixture, so that no two tests see each
 // other's keys.
@@ -14,8 +14,6 @@
 
 #include <apikit/ratelimit/memory_store.hpp>
 #include <apikit/ratelimit/store.hpp>
-
-#include "rl_test_backends.hpp"
 
 #if APIKIT_TEST_WITH_REDIS
 #include <apikit/core/random.hpp>
