@@ -30,7 +30,7 @@ route_names=(healthz users)
 # scratch directory, and arms the clean-up.
 bench_init() {
     build_dir=$(cd "$build_dir" 2>/dev/null && pwd) ||
-        die "no build directory '$build_dir': build the release preset first (./dev bench does)"
+        die "no build directory '$build_dir': build the bench preset first (./dev bench does)"
     server_bin=${APIKIT_BENCH_SERVER:-$build_dir/examples/server/apikit-server}
     plain_bin=$build_dir/bench/apikit-bench-plain-beast
     floor_bin=$build_dir/bench/apikit-bench-epoll-floor
@@ -38,7 +38,7 @@ bench_init() {
     out=${APIKIT_BENCH_OUT:-$build_dir/bench-results}
     local bin
     for bin in "$server_bin" "$plain_bin" "$floor_bin" "$client_bin"; do
-        [[ -x $bin ]] || die "missing $bin: build the release preset first (./dev bench does)"
+        [[ -x $bin ]] || die "missing $bin: build the bench preset first (./dev bench does)"
     done
     command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
     build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
