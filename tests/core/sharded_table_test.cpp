@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -58,6 +59,19 @@ struct counter_entry {
 
 static_assert(apikit::table_entry<timed_entry>);
 static_assert(apikit::table_entry<counter_entry>);
+
+// An entry whose construction fails once its budget is spent: the table's
+// growth then fails as an allocation would.
+struct fragile_entry : timed_entry {
+    static inline int budget = -1; // constructions left; -1 for no limit
+    fragile_entry() {
+        if (budget == 0)
+            throw std::bad_alloc();
+        if (budget > 0)
+            --budget;
+    }
+    void move_from(fragile_entry& o) noexcept { timed_entry::move_from(o); }
+};
 
 // A stand-in for a key's secret hash: splitmix64's finalizer, a bijection.
 std::uint64_t hash_of(std::uint64_t key) noexcept {
@@ -261,6 +275,35 @@ TEST_CASE("sharded_table: tags are never 0, the mark of an empty slot") {
     // A salt spreads one key's entries: each of its tags differs.
     CHECK(apikit::table_tag(42, 1) != apikit::table_tag(42, 2));
     CHECK(apikit::table_tag(42, 1) != 0);
+}
+
+TEST_CASE("sharded_table: a growth that cannot allocate leaves the table as it was") {
+    apikit::sharded_table<fragile_entry> t(1024, 1);
+    auto put_fragile = [&](std::uint64_t key) {
+        auto const h = hash_of(key);
+        t.find_or_insert(h, apikit::table_tag(h), 0, [&](fragile_entry& e) {
+            e.idle = never_idle;
+            e.key = key;
+        });
+    };
+    for (std::uint64_t k = 1; k <= 12; ++k) // 3/4 of the first 16 slots
+        put_fragile(k);
+    fragile_entry::budget = 0;
+    CHECK_THROWS_AS(put_fragile(13), std::bad_alloc); // the 13th must grow the table
+    fragile_entry::budget = -1;
+    auto found_fragile = [&](std::uint64_t key) {
+        auto const h = hash_of(key);
+        std::array<std::uint64_t, 1> const tag{apikit::table_tag(h)};
+        return t.find(h, tag, [](std::span<fragile_entry const* const> e) {
+            return e[0] == nullptr ? std::uint64_t{0} : e[0]->key;
+        });
+    };
+    CHECK(t.size() == 12);
+    for (std::uint64_t k = 1; k <= 12; ++k)
+        CHECK(found_fragile(k) == k);
+    CHECK(found_fragile(13) == 0);
+    put_fragile(13);
+    CHECK(found_fragile(13) == 13);
 }
 
 TEST_CASE("sharded_table: a shard count that is not a power of two is refused") {

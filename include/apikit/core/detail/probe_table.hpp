@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 
 namespace apikit::detail {
 
@@ -145,9 +146,10 @@ private:
     }
 
     void rebuild_into(std::size_t cap, std::int64_t now, std::span<std::uint64_t const> keep) {
-        auto old = std::move(slots_);
+        // The new slots first: if they cannot be had, the table is as it was.
+        auto old = std::exchange(slots_, std::make_unique<Entry[]>(cap));
         auto const old_capacity = mask_ + 1;
-        allocate(cap);
+        mask_ = cap - 1;
         size_ = 0;
         for (std::size_t i = 0; i < old_capacity; ++i) {
             auto& e = old[i];
