@@ -1,15 +1,24 @@
 #ifndef APIKIT_SERVER_USER_STORE_HPP
 #define APIKIT_SERVER_USER_STORE_HPP
 
-// The sample service's storage: users and their orders, in memory. One
-// class, behind the `user_store` concept, so a PostgreSQL store can replace
-// it without touching a route.
+// The sample service's storage: the `user_store` concept the routes ask,
+// and the store that keeps users and their orders in memory. A PostgreSQL
+// store (a later issue) models the same concept, and any_user_store.hpp
+// lets the server choose one at run time without touching a route.
 //
-// Concurrency: one std::shared_mutex. Reads (get, list) share it; writes
-// (create) hold it alone for a few map operations — the id and the
+// Asynchronous. Every operation reports through a completion handler, so a
+// store that waits for a database does not block an I/O thread. A store
+// says once, with completes_inline(), whether it calls the handler before
+// the call returns (the memory store: the route then answers in the same
+// call, with nothing suspended or allocated) or later, from a thread of its
+// own (the route suspends its exchange meanwhile).
+//
+// The memory store. One std::shared_mutex. Reads (get, list) share it;
+// writes (create) hold it alone for a few map operations — the id and the
 // record are built before the lock is taken. It is the simplest design
 // that is obviously correct, and at this store's cost per operation (well
 // under a microsecond inside the lock) the lock is not what limits a server.
+// Its handlers run after the lock is released.
 //
 // Unique email: the check and the insert happen under one exclusive lock,
 // so of many concurrent sign-ups with one email exactly one wins and the
@@ -32,6 +41,8 @@
 #include <apikit/core/error.hpp>
 #include <apikit/core/random.hpp>
 #include <apikit/core/timestamp.hpp>
+
+#include <boost/system/error_code.hpp>
 
 #include <chrono>
 #include <concepts>
@@ -70,19 +81,56 @@ struct offset_rows {
     std::size_t total = 0; ///< rows in the whole listing
 };
 
-/// What the routes need from a store. Every call is safe from many threads.
+using user_ptr = std::shared_ptr<user const>;
+using order_ptr = std::shared_ptr<order const>;
+
+namespace detail {
+
+/// The least a store may assume of a completion handler: movable, and
+/// called once, as an rvalue, with an error code and a value.
+template <class T>
+struct completion_archetype {
+    completion_archetype(completion_archetype&&) = default;
+    completion_archetype& operator=(completion_archetype&&) = default;
+    void operator()(boost::system::error_code, T) && {}
+};
+
+} // namespace detail
+
+// [user-store]
+/// What the routes need from a store. Every call may come from any thread,
+/// copies what it keeps of its arguments before it returns, and calls its
+/// handler `h(error_code, value)` exactly once: before returning when
+/// `completes_inline()` (constant for the store's life), else at any time,
+/// from any thread. The value is meaningful only without an error:
+///
+///   async_create_user(new_user, h)         user_ptr           conflict: the email is taken
+///   async_find_user(id, h)                 user_ptr           not_found: no such user
+///   async_list_users(limit, after, h)      keyset_rows<user>  newest first
+///   async_list_users_offset(off, n, h)     offset_rows<user>  and the total
+///   async_create_order(user_id, order, h)  order_ptr          not_found: no such user
+///   async_list_orders(user_id, limit,      keyset_rows<order> not_found: no such user
+///                     after, h)
+///
+/// Any other error is the store's failure (a database that cannot be
+/// reached), answered as apikit's errc for it says (503 for an outage).
 template <class S>
 concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std::string_view id,
-                              std::size_t n, std::optional<position> const& after) {
-    { s.create_user(std::move(nu)) } -> std::same_as<apikit::result<std::shared_ptr<user const>>>;
-    { cs.find_user(id) } -> std::same_as<std::shared_ptr<user const>>;
-    { cs.list_users(n, after) } -> std::same_as<keyset_rows<user>>;
-    { cs.list_users_offset(n, n) } -> std::same_as<offset_rows<user>>;
-    {
-        s.create_order(id, std::move(no))
-        } -> std::same_as<apikit::result<std::shared_ptr<order const>>>;
-    { cs.list_orders(id, n, after) } -> std::same_as<apikit::result<keyset_rows<order>>>;
+                              std::size_t n, std::optional<position> const& after,
+                              detail::completion_archetype<user_ptr> on_user,
+                              detail::completion_archetype<keyset_rows<user>> on_users,
+                              detail::completion_archetype<offset_rows<user>> on_page,
+                              detail::completion_archetype<order_ptr> on_order,
+                              detail::completion_archetype<keyset_rows<order>> on_orders) {
+    { cs.completes_inline() } -> std::same_as<bool>;
+    s.async_create_user(std::move(nu), std::move(on_user));
+    s.async_find_user(id, std::move(on_user));
+    s.async_list_users(n, after, std::move(on_users));
+    s.async_list_users_offset(n, n, std::move(on_page));
+    s.async_create_order(id, std::move(no), std::move(on_order));
+    s.async_list_orders(id, n, after, std::move(on_orders));
 };
+// [user-store]
 
 namespace detail {
 
@@ -105,6 +153,16 @@ struct string_hash {
 
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+/// Calls `handler` with the outcome `r`: its value, or its error and an
+/// empty value.
+template <class Handler, class T>
+void complete(Handler&& handler, apikit::result<T> r) {
+    if (r)
+        std::move(handler)(boost::system::error_code{}, std::move(*r));
+    else
+        std::move(handler)(r.error(), T{});
+}
 
 /// Rows ordered by (seq, id); iterated backwards for newest first.
 template <class T>
@@ -129,7 +187,8 @@ keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
 /// The in-memory store, reading the time for `created_at` from `Clock`.
 template <class Clock = apikit::system_clock>
 class memory_user_store {
-    static_assert(apikit::clock<Clock>, "a memory_user_store's Clock must model apikit::clock");
+    static_assert(apikit::clock<Clock>,
+                  "sample::memory_user_store's Clock must model apikit::clock");
     static_assert(std::same_as<typename Clock::time_point, std::chrono::system_clock::time_point>,
                   "created_at is wall time: the store's Clock must give system_clock time points");
 
@@ -143,11 +202,51 @@ public:
     memory_user_store(memory_user_store const&) = delete;
     memory_user_store& operator=(memory_user_store const&) = delete;
 
-    Clock& clock() noexcept { return clock_; }
+    [[nodiscard]] Clock& clock() noexcept { return clock_; }
+
+    // The user_store concept: each operation below, its handler called
+    // before the call returns.
+
+    [[nodiscard]] static constexpr bool completes_inline() noexcept { return true; }
+
+    template <class Handler>
+    void async_create_user(new_user in, Handler&& handler) {
+        detail::complete(std::forward<Handler>(handler), create_user(std::move(in)));
+    }
+    template <class Handler>
+    void async_find_user(std::string_view id, Handler&& handler) const {
+        auto found = find_user(id);
+        detail::complete(std::forward<Handler>(handler),
+                         found ? apikit::result<user_ptr>(std::move(found))
+                               : apikit::result<user_ptr>(apikit::errc::not_found));
+    }
+    template <class Handler>
+    void async_list_users(std::size_t limit, std::optional<position> const& after,
+                          Handler&& handler) const {
+        detail::complete(std::forward<Handler>(handler),
+                         apikit::result<keyset_rows<user>>(list_users(limit, after)));
+    }
+    template <class Handler>
+    void async_list_users_offset(std::size_t offset, std::size_t count, Handler&& handler) const {
+        detail::complete(std::forward<Handler>(handler),
+                         apikit::result<offset_rows<user>>(list_users_offset(offset, count)));
+    }
+    template <class Handler>
+    void async_create_order(std::string_view user_id, new_order in, Handler&& handler) {
+        detail::complete(std::forward<Handler>(handler), create_order(user_id, std::move(in)));
+    }
+    template <class Handler>
+    void async_list_orders(std::string_view user_id, std::size_t limit,
+                           std::optional<position> const& after, Handler&& handler) const {
+        detail::complete(std::forward<Handler>(handler), list_orders(user_id, limit, after));
+    }
+
+    // The same operations, answered directly: for tests, and for code that
+    // knows it has the memory store.
 
     /// Adds a user; errc::conflict when the email (ignoring case) is taken.
     /// The fields are taken as given: validating them is the caller's job.
-    apikit::result<std::shared_ptr<user const>> create_user(new_user in) {
+    [[nodiscard]] apikit::result<user_ptr> create_user(new_user in) {
         auto key = detail::fold_email(in.email);
         auto row = std::make_shared<user>();
         row->id = apikit::random_id("user_");
@@ -173,20 +272,21 @@ public:
     }
 
     /// The user with `id`, or null.
-    std::shared_ptr<user const> find_user(std::string_view id) const {
+    [[nodiscard]] user_ptr find_user(std::string_view id) const {
         std::shared_lock lock(mutex_);
         auto const it = by_id_.find(id);
         return it == by_id_.end() ? nullptr : it->second.profile;
     }
 
     /// Up to `limit` (at least 1) users after `after`, newest first.
-    keyset_rows<user> list_users(std::size_t limit, std::optional<position> const& after) const {
+    [[nodiscard]] keyset_rows<user> list_users(std::size_t limit,
+                                               std::optional<position> const& after) const {
         std::shared_lock lock(mutex_);
         return detail::newest_first(users_, limit, after);
     }
 
     /// `count` users from the `offset`-th newest, and the number of users.
-    offset_rows<user> list_users_offset(std::size_t offset, std::size_t count) const {
+    [[nodiscard]] offset_rows<user> list_users_offset(std::size_t offset, std::size_t count) const {
         offset_rows<user> page;
         std::shared_lock lock(mutex_);
         page.total = users_.size();
@@ -204,7 +304,7 @@ public:
 
     /// Removes a user and their orders; false when there was none. (No route
     /// deletes yet; the keyset tests use it to delete between pages.)
-    bool erase_user(std::string_view id) {
+    [[nodiscard]] bool erase_user(std::string_view id) {
         std::unique_lock lock(mutex_);
         auto const it = by_id_.find(id);
         if (it == by_id_.end())
@@ -217,8 +317,7 @@ public:
     }
 
     /// Adds an order for user `user_id`; errc::not_found when there is none.
-    apikit::result<std::shared_ptr<order const>> create_order(std::string_view user_id,
-                                                              new_order in) {
+    [[nodiscard]] apikit::result<order_ptr> create_order(std::string_view user_id, new_order in) {
         auto row = std::make_shared<order>();
         row->id = apikit::random_id("order_");
         row->user_id = user_id;
@@ -240,8 +339,9 @@ public:
 
     /// Up to `limit` (at least 1) of the user's orders after `after`, newest first;
     /// errc::not_found when there is no such user.
-    apikit::result<keyset_rows<order>> list_orders(std::string_view user_id, std::size_t limit,
-                                                   std::optional<position> const& after) const {
+    [[nodiscard]] apikit::result<keyset_rows<order>>
+    list_orders(std::string_view user_id, std::size_t limit,
+                std::optional<position> const& after) const {
         std::shared_lock lock(mutex_);
         auto const it = by_id_.find(user_id);
         if (it == by_id_.end())

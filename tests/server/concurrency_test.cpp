@@ -1,6 +1,7 @@
-// The sample server under concurrent clients, on 4 server threads: a race
-// for one email has exactly one winner, and distinct sign-ups are all kept,
-// each once.
+// The sample server under concurrent clients, on 4 server threads, over the
+// memory store and over a store that answers later from a thread of its
+// own: a race for one email has exactly one winner, and distinct sign-ups
+// are all kept, each once.
 
 #include "fixture.hpp"
 
@@ -13,8 +14,23 @@
 
 using namespace test_server;
 
+namespace {
+
+// The enclosing test case runs once over each store (doctest subcases).
+users_in each_store() {
+    users_in users = users_in::memory;
+    SUBCASE("over the memory store") {}
+    SUBCASE("over a store that answers later") {
+        users = users_in::later;
+    }
+    return users;
+}
+
+} // namespace
+
 TEST_CASE("many concurrent sign-ups with one email: exactly one 201, the rest 409") {
-    running_server server(4);
+    auto const users = each_store();
+    running_server server(4, std::nullopt, users);
     constexpr int clients = 8, rounds = 10;
     std::atomic<int> created{0}, conflicts{0}, other{0};
     std::vector<std::thread> threads;
@@ -47,7 +63,8 @@ TEST_CASE("many concurrent sign-ups with one email: exactly one 201, the rest 40
 }
 
 TEST_CASE("many concurrent distinct sign-ups: every user present exactly once") {
-    running_server server(4);
+    auto const users = each_store();
+    running_server server(4, std::nullopt, users);
     constexpr int clients = 8, each = 40;
     std::vector<std::vector<std::string>> made(clients);
     std::atomic<int> failures{0};

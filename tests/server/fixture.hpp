@@ -2,19 +2,23 @@
 #define APIKIT_TESTS_SERVER_FIXTURE_HPP
 
 // The sample server, running in-process on an ephemeral loopback port,
-// built by the same make_server() as apikit-server, over a store whose clock
-// the test drives and an access log kept in memory.
+// built by the same sample::basic_server as apikit-server, over a manual
+// clock the test drives (for the store's created_at and the rate limiter)
+// and an access log kept in memory; its users in memory, or in a store that
+// answers later from a thread of its own.
 
-#include "app.hpp"
+#include "later_store.hpp"
+#include "server.hpp"
 
 #include "support/http_client.hpp"
 
-#include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
+#include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limiter.hpp>
+#include <apikit/ratelimit/memory_store.hpp>
 
 #include <doctest/doctest.h>
 
@@ -45,25 +49,26 @@ inline sys::time_point const start_time{std::chrono::seconds(1'705'312'800)};
 /// The key the fixture's cursors are signed with.
 inline std::string const cursor_secret(32, 'k');
 
+/// Where the fixture's server keeps its users.
+enum class users_in {
+    memory, ///< the memory store: every route answers in the call
+    later,  ///< later_user_store: every route suspends and is resumed
+};
+
 class running_server {
 public:
     using clock_type = apikit::manual_clock<sys>;
-    using store_type = sample::memory_user_store<clock_type>;
+    using clock_ref = apikit::clock_ref<clock_type>;
+    using server_type = sample::basic_server<clock_ref, apikit::memory_sink>;
+    using later_store = later_user_store<clock_ref>;
 
-    using limiter_type =
-        apikit::ratelimit::limiter<apikit::ratelimit::memory_store, apikit::clock_ref<clock_type>>;
-
-    /// `limit`: the rate limit of the /users routes, on the store's clock
+    /// `limit`: the rate limit of the /users routes, on the fixture's clock
     /// (which stands still unless the test moves it); none by default, since
     /// most tests send more requests than a client may.
     explicit running_server(unsigned threads = 1,
-                            std::optional<sample::rate_limit_spec> limit = std::nullopt)
-        : limiter_(sample::rate_limit_policy(limit.value_or(sample::rate_limit_spec{})),
-                   apikit::clock_ref<clock_type>(store_.clock()))
-        , server_(
-              sample::make_server(options(threads), store_, cursors_, log_, limiter_,
-                                  limit ? sample::users_limit(apikit::ratelimit::trusted_proxies{})
-                                        : sample::users_limit())) {
+                            std::optional<sample::rate_limit_spec> limit = std::nullopt,
+                            users_in users = users_in::memory)
+        : server_(parts(threads, limit, users)) {
         auto const started = server_.start();
         REQUIRE(started.has_value());
     }
@@ -77,27 +82,37 @@ public:
     }
 
     std::uint16_t port() const noexcept { return server_.port(); }
-    store_type& store() noexcept { return store_; }
-    clock_type& clock() noexcept { return store_.clock(); }
+    clock_type& clock() noexcept { return clock_; }
     apikit::memory_sink const& log() const noexcept { return sink_; }
+    /// The store that answers later, when the server has it.
+    later_store* later() noexcept { return server_.parts().users.target<later_store>(); }
 
 private:
-    static apikit::http::server_options options(unsigned threads) {
-        apikit::http::server_options o;
-        o.address = "127.0.0.1";
-        o.port = 0;
-        o.threads = threads;
-        o.handle_signals = false; // the test process's signals are the test runner's
-        return o;
+    server_type::parts_type parts(unsigned threads, std::optional<sample::rate_limit_spec> limit,
+                                  users_in users) {
+        namespace rl = apikit::ratelimit;
+        server_type::parts_type p;
+        p.http.address = "127.0.0.1";
+        p.http.port = 0;
+        p.http.threads = threads;
+        p.http.handle_signals = false; // the test process's signals are the test runner's
+        p.log = std::make_shared<apikit::log_writer<apikit::memory_sink>>(sink_);
+        if (limit)
+            p.rate_limit = rl::basic_any_limiter<clock_ref>(
+                std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
+                sample::rate_limit_policy(*limit), clock_ref(clock_));
+        if (users == users_in::later)
+            p.users = sample::any_user_store(std::in_place_type<later_store>, clock_ref(clock_));
+        else
+            p.users = sample::any_user_store(
+                std::in_place_type<sample::memory_user_store<clock_ref>>, clock_ref(clock_));
+        p.cursor_key = cursor_secret;
+        return p;
     }
 
-    store_type store_{start_time};
-    apikit::api::signed_cursor cursors_{cursor_secret};
+    clock_type clock_{start_time};
     apikit::memory_sink sink_;
-    std::shared_ptr<apikit::log_writer<apikit::memory_sink>> log_ =
-        std::make_shared<apikit::log_writer<apikit::memory_sink>>(sink_);
-    limiter_type limiter_;
-    sample::server_type<limiter_type, apikit::memory_sink> server_; // last: stops first
+    server_type server_; // last: stops first
 };
 
 /// Checks `res` is an error envelope with this status and code, carrying

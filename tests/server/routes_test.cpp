@@ -147,7 +147,7 @@ TEST_CASE("unknown paths are 404 and known paths with another method 405 with Al
 
     auto const del = c.request(http::verb::delete_, "/users/" + id_of(ada));
     check_error(del, 405, "method_not_allowed");
-    CHECK(del[http::field::allow] == "GET, HEAD");
+    CHECK(del[http::field::allow] == "GET, HEAD, OPTIONS");
     auto const put = c.request(http::verb::put, "/users", "{}");
     check_error(put, 405, "method_not_allowed");
     CHECK(put[http::field::allow] == "GET, HEAD, POST, OPTIONS");
@@ -156,7 +156,7 @@ TEST_CASE("unknown paths are 404 and known paths with another method 405 with Al
     CHECK(orders[http::field::allow] == "GET, HEAD, POST, OPTIONS");
     auto const health = c.post("/healthz", "{}");
     check_error(health, 405, "method_not_allowed");
-    CHECK(health[http::field::allow] == "GET, HEAD");
+    CHECK(health[http::field::allow] == "GET, HEAD, OPTIONS");
 }
 
 TEST_CASE("POST /users/:id/orders creates an order, and GET lists them newest first") {

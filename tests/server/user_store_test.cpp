@@ -368,3 +368,70 @@ TEST_CASE("concurrent distinct sign-ups and orders are all kept, exactly once") 
             CHECK(orders->rows.size() == 1);
         }
 }
+
+TEST_CASE("the memory store answers every asynchronous operation within the call") {
+    static_assert(store_type::completes_inline());
+    store_type store(start);
+    using boost::system::error_code;
+    int calls = 0;
+    sample::user_ptr ada;
+    store.async_create_user(person("ada@example.com"), [&](error_code ec, sample::user_ptr u) {
+        ++calls;
+        CHECK_FALSE(ec);
+        ada = std::move(u);
+    });
+    REQUIRE(calls == 1);
+    REQUIRE(ada);
+    store.async_create_user(person("ADA@example.com"), [&](error_code ec, sample::user_ptr u) {
+        ++calls;
+        CHECK(ec == apikit::errc::conflict);
+        CHECK_FALSE(u);
+    });
+    store.async_find_user(ada->id, [&](error_code ec, sample::user_ptr u) {
+        ++calls;
+        CHECK_FALSE(ec);
+        CHECK(u == ada);
+    });
+    store.async_find_user("user_nobody", [&](error_code ec, sample::user_ptr u) {
+        ++calls;
+        CHECK(ec == apikit::errc::not_found);
+        CHECK_FALSE(u);
+    });
+    store.async_create_order(ada->id, {"book", 2}, [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK_FALSE(ec);
+        REQUIRE(o);
+        CHECK(o->user_id == ada->id);
+    });
+    store.async_create_order("user_nobody", {"book", 2}, [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK(ec == apikit::errc::not_found);
+        CHECK_FALSE(o);
+    });
+    store.async_list_users(10, std::nullopt,
+                           [&](error_code ec, sample::keyset_rows<sample::user> const& page) {
+                               ++calls;
+                               CHECK_FALSE(ec);
+                               REQUIRE(page.rows.size() == 1);
+                               CHECK(page.rows[0] == ada);
+                           });
+    store.async_list_users_offset(
+        0, 10, [&](error_code ec, sample::offset_rows<sample::user> const& page) {
+            ++calls;
+            CHECK_FALSE(ec);
+            CHECK(page.total == 1);
+        });
+    store.async_list_orders(ada->id, 10, std::nullopt,
+                            [&](error_code ec, sample::keyset_rows<sample::order> const& page) {
+                                ++calls;
+                                CHECK_FALSE(ec);
+                                CHECK(page.rows.size() == 1);
+                            });
+    store.async_list_orders("user_nobody", 10, std::nullopt,
+                            [&](error_code ec, sample::keyset_rows<sample::order> const& page) {
+                                ++calls;
+                                CHECK(ec == apikit::errc::not_found);
+                                CHECK(page.rows.empty());
+                            });
+    CHECK(calls == 10);
+}
