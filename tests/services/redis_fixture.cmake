@@ -1,6 +1,7 @@
 # apikit_tests_require_redis(<test target>)
 #
-# Makes every doctest case of <test target> (an apikit_add_test_area binary)
+# Makes every doctest case of <test target> (an apikit_test_area binary;
+# apikit_test_area calls this for an area with Redis tests, so areas need not)
 # require the ctest fixture "redis" (tests/services/CMakeLists.txt: a
 # throwaway redis-server, started before the first such test and stopped
 # after the last), and gives it, in its environment:
