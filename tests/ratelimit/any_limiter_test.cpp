@@ -27,13 +27,14 @@
 #include <thread>
 #include <utility>
 
+// Names of their own: the area's test files may be compiled as one unit.
+namespace any_limiter_tests {
+
 namespace rl = apikit::ratelimit;
 namespace asio = boost::asio;
 namespace http = apikit::http;
 using namespace std::chrono_literals;
 using erased = rl::basic_any_limiter<rl_test::clock_ref>;
-
-namespace {
 
 /// How an any_limiter over `Store` is made for a test, on the test's
 /// manual clock; and how its answers are waited for.
@@ -93,8 +94,6 @@ apikit::result<rl::policy_decision> decide(backend<Store>& b, erased& lim, std::
     REQUIRE(calls == 1);
     return *out;
 }
-
-} // namespace
 
 TEST_CASE_TEMPLATE("any_limiter: decides as its limiter, the reference bucket on each store", Store,
                    APIKIT_RATELIMIT_STORES) {
@@ -167,8 +166,6 @@ TEST_CASE("any_limiter: empty when default-constructed or moved from, and target
     CHECK_FALSE(static_cast<bool>(none));
 }
 
-namespace {
-
 /// A store that answers later from its own io_context, on the handler's
 /// associated executor (as the Redis store does), deciding with a memory
 /// store.
@@ -195,8 +192,6 @@ private:
 
 static_assert(rl::store<associated_executor_store> && !rl::sync_store<associated_executor_store>);
 
-} // namespace
-
 TEST_CASE("any_limiter: an asynchronous limiter's handler keeps its associated executor") {
     asio::io_context store_io, caller_io;
     rl::any_limiter lim(std::in_place_type<rl::limiter<associated_executor_store>>,
@@ -219,8 +214,6 @@ TEST_CASE("any_limiter: an asynchronous limiter's handler keeps its associated e
     CHECK(ran);
 }
 
-namespace {
-
 using http_test::exchange_harness;
 
 http::app users_app() {
@@ -234,8 +227,6 @@ http::flow request_through(rl::middleware<rl::any_limiter> const& mw, exchange_h
            asio::ip::tcp::endpoint(asio::ip::make_address("203.0.113.7"), 40000));
     return mw.on_request(h.ex());
 }
-
-} // namespace
 
 TEST_CASE("any_limiter: the middleware decides a memory limiter's request without suspending") {
     rl::any_limiter lim(std::in_place_type<rl::limiter<>>,
@@ -284,3 +275,5 @@ TEST_CASE("any_limiter: the middleware suspends for an asynchronous limiter and 
     work.reset();
     store_thread.join();
 }
+
+} // namespace any_limiter_tests
