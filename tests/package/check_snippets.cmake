@@ -13,7 +13,8 @@
 # marker lines in the file, `// [name]` (or `# [name]`; the first may carry a
 # comment after it), less their common indentation.
 #
-# Run as: cmake -DROOT=<repo> -P check_snippets.cmake (checks README.md and docs/)
+# Run as: cmake -DROOT=<repo> -P check_snippets.cmake (checks README.md, docs/
+# and every .md under examples/)
 # Fails when a marked snippet differs, its file or region is missing, a link
 # points at no file, or no document marks any snippet at all.
 cmake_minimum_required(VERSION 3.25)
@@ -89,7 +90,7 @@ function(read_region file region out error)
   set(${out} "${result}" PARENT_SCOPE)
 endfunction()
 
-file(GLOB_RECURSE docs RELATIVE "${ROOT}" "${ROOT}/docs/*.md")
+file(GLOB_RECURSE docs RELATIVE "${ROOT}" "${ROOT}/docs/*.md" "${ROOT}/examples/*.md")
 set(DOCS README.md ${docs})
 set(checked 0)
 set(failures "")
@@ -153,7 +154,10 @@ foreach(doc IN LISTS DOCS)
     continue()
   endif()
   file(READ "${ROOT}/${doc}" text)
-  string(REGEX REPLACE "```[^`]*```" "" text "${text}")
+  # A fence becomes one character first: a fenced block may hold backticks.
+  string(ASCII 1 fence)
+  string(REPLACE "```" "${fence}" text "${text}")
+  string(REGEX REPLACE "${fence}[^${fence}]*${fence}" "" text "${text}")
   string(REGEX REPLACE "`[^`\n]*`" "" text "${text}")
   # "](" becomes a token first: a list element holding `]` confuses CMake.
   string(REPLACE "](" "@apikit_link@" text "${text}")
