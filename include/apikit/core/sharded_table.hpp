@@ -283,11 +283,11 @@ public:
     }
 
 private:
-    shard& shard_for(std::uint64_t hash) const noexcept {
+    [[nodiscard]] shard& shard_for(std::uint64_t hash) const noexcept {
         return shards_[shard_count_ == 1 ? 0 : hash >> shard_shift_];
     }
 
-    static auto read_lock(Mutex& m) {
+    [[nodiscard]] static auto read_lock(Mutex& m) {
         if constexpr (requires { m.lock_shared(); })
             return std::shared_lock(m);
         else

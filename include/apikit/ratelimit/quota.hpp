@@ -134,7 +134,7 @@ private:
         string_map<std::string> assigned_plan; // key → its plan's name
     };
 
-    policy const* keep(policy p) {
+    [[nodiscard]] policy const* keep(policy p) {
         policies_.push_back(std::make_unique<policy const>(std::move(p)));
         return policies_.back().get();
     }

@@ -337,7 +337,7 @@ public:
 private:
     using entry = detail::window_entry<Algorithm>;
 
-    static window_limit checked(window_limit l) {
+    [[nodiscard]] static window_limit checked(window_limit l) {
         Algorithm::check(l);
         return l;
     }

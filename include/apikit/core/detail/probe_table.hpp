@@ -113,7 +113,7 @@ public:
     [[nodiscard]] std::size_t memory_bytes() const noexcept { return capacity() * sizeof(Entry); }
 
 private:
-    Entry* slot_of(std::uint64_t tag) const noexcept {
+    [[nodiscard]] Entry* slot_of(std::uint64_t tag) const noexcept {
         for (std::size_t i = tag & mask_;; i = (i + 1) & mask_) {
             if (slots_[i].tag == tag)
                 return &slots_[i];
@@ -122,7 +122,8 @@ private:
         }
     }
 
-    static bool kept(std::uint64_t tag, std::span<std::uint64_t const> keep) noexcept {
+    [[nodiscard]] static bool kept(std::uint64_t tag,
+                                   std::span<std::uint64_t const> keep) noexcept {
         return std::find(keep.begin(), keep.end(), tag) != keep.end();
     }
 
