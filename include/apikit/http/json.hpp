@@ -1,32 +1,51 @@
 #ifndef APIKIT_HTTP_JSON_HPP
 #define APIKIT_HTTP_JSON_HPP
 
-// JSON request bodies. `read_json` checks the media type first — a body that
-// does not say it is JSON is a 415 `unsupported_media_type` — and then
-// parses: an empty or malformed body is a 400 `malformed_request` whose
-// message says what was wrong (never more than the parser's own words).
-// `read_json_object` also insists on an object, which is what a resource
-// body is. Parsing uses Boost.JSON's default limits (depth 32), so a deeply
-// nested body cannot exhaust the stack.
+// JSON request bodies, held to I-JSON (RFC 7493) so that no two readers of
+// one body can disagree on what it says. `read_json` checks the media type
+// first — a body that does not say it is JSON is a 415
+// `unsupported_media_type` — and then parses; every body it refuses is a 400
+// `malformed_request` whose message says what was wrong:
+// - empty, or not JSON (the parser's own words);
+// - not UTF-8, or a `\u` escape of half a surrogate pair (`"\ud800"`):
+//   Boost.JSON refuses both, the message names them;
+// - arrays and objects nested deeper than `max_json_depth` (32), so that a
+//   body cannot exhaust the stack;
+// - a member name twice in one object, at any depth (RFC 7493 §2.3), where
+//   Boost.JSON would silently keep the last: the message names the member,
+//   its first 64 bytes, JSON-escaped (it is the client's text).
+// `read_json_object` also insists on an object, which is what a resource body
+// is. Every route of every area reads its body through these, so the rules
+// hold everywhere.
+//
+// The rules cost one parse: the parser's handler counts the members it
+// reports, a walk of the result counts the members kept, and only when they
+// differ (a duplicate was dropped) is the body read again to name it.
+// Nothing is shared between calls; failures are values (but std::bad_alloc).
 //
 // JSON responses are response::json and response::json_text.
 
 #include <apikit/api/error.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/core/http_grammar.hpp>
+#include <apikit/http/detail/json_body.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/response.hpp>
 
 #include <boost/beast/http/field.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <array>
-#include <string>
+#include <cstddef>
 #include <string_view>
+#include <utility>
 
 namespace apikit::http {
+
+/// The deepest a JSON body may nest arrays and objects: `[[1]]` is 2 deep.
+inline constexpr std::size_t max_json_depth = 32;
 
 /// True for `application/json`, in any case, with or without parameters, as
 /// long as a `charset` parameter, if any, is UTF-8 (RFC 8259 §8.1: JSON
@@ -49,23 +68,35 @@ namespace apikit::http {
     return true;
 }
 
+/// `body` held to the rules above, whichever way it came (read_json reads a
+/// request's body with it): the value, or a 400 `malformed_request`.
+[[nodiscard]] inline api::api_result<boost::json::value>
+parse_json_body(std::string_view body, boost::json::storage_ptr sp = {}) {
+    if (body.empty())
+        return api::api_error(errc::malformed_request, "The request body is empty");
+    boost::system::error_code ec;
+    auto parsed = detail::parse_json_text(body, sp, max_json_depth, nullptr, ec);
+    if (ec)
+        return api::api_error(errc::malformed_request,
+                              detail::refused_json_message(body, ec, max_json_depth));
+    if (parsed.repeats) {
+        detail::json_duplicate_finder finder;
+        (void)detail::parse_json_text(body, {}, max_json_depth, &finder, ec);
+        return api::api_error(errc::malformed_request,
+                              detail::duplicate_member_message(finder.first.value_or("")));
+    }
+    return std::move(parsed.value);
+}
+
 /// The request's body as JSON: 415 unless its Content-Type is JSON, 400 if
-/// it is empty or not valid JSON.
+/// it breaks a rule above.
 [[nodiscard]] inline api::api_result<boost::json::value>
 read_json(request const& req, boost::json::storage_ptr sp = {}) {
     auto const ct = req.header(boost::beast::http::field::content_type);
     if (!ct || !is_json_media_type(*ct))
         return api::api_error(errc::unsupported_media_type,
                               "The request body must be application/json");
-    auto const body = req.body();
-    if (body.empty())
-        return api::api_error(errc::malformed_request, "The request body is empty");
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec, std::move(sp));
-    if (ec)
-        return api::api_error(errc::malformed_request,
-                              "The request body is not valid JSON: " + ec.message());
-    return v;
+    return parse_json_body(req.body(), std::move(sp));
 }
 
 /// The request's body as a JSON object: as read_json, and a body that is
