@@ -141,7 +141,8 @@ public:
     all_or_nothing(policy const& p, std::int64_t now, std::uint64_t cost) noexcept
         : p_(&p)
         , now_(now)
-        , cost_(cost) {
+        , cost_(cost)
+        , denied_(p.size()) {
         for (std::size_t i = 0; i < p.size(); ++i)
             params_[i] = params::of(p[i]);
     }
@@ -149,18 +150,16 @@ public:
     /// Judges limit `i` at TAT `tat` (again, if the store saw it change):
     /// true if that limit grants the request.
     bool judge(std::size_t i, std::int64_t tat) noexcept {
+        bool const before = steps_[i].d.allowed;
         seen_[i] = tat;
         steps_[i] = evaluate(tat, now_, cost_, params_[i]);
-        return steps_[i].d.allowed;
+        bool const grants = steps_[i].d.allowed;
+        denied_ = denied_ + before - grants;
+        return grants;
     }
 
     /// True when every limit grants the request, as last judged.
-    [[nodiscard]] bool allowed() const noexcept {
-        bool all = true;
-        for (std::size_t i = 0; i < p_->size(); ++i)
-            all = all && steps_[i].d.allowed;
-        return all;
-    }
+    [[nodiscard]] bool allowed() const noexcept { return denied_ == 0; }
 
     /// The TAT limit `i` was last judged at.
     [[nodiscard]] std::int64_t seen(std::size_t i) const noexcept { return seen_[i]; }
@@ -187,9 +186,11 @@ private:
     policy const* p_;
     std::int64_t now_;
     std::uint64_t cost_;
-    std::array<params, max_limits> params_{};
-    std::array<std::int64_t, max_limits> seen_{};
-    std::array<step, max_limits> steps_{};
+    std::size_t denied_; // limits not yet judged, or judged to deny
+    // Only the first p_->size() of each are used; a step starts denied.
+    std::array<params, max_limits> params_;
+    std::array<std::int64_t, max_limits> seen_;
+    std::array<step, max_limits> steps_;
 };
 
 } // namespace apikit::ratelimit::gcra
