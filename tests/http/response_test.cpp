@@ -23,6 +23,15 @@ TEST_CASE("response: status, fields, body") {
     CHECK(!res.header("X-None"));
     res.erase("set-cookie");
     CHECK(res.fields() == "location: /users/2\r\n");
+    // A name is the whole text before the ':', not a prefix of it.
+    res.insert("X-AB", "1");
+    res.insert("X-A", "2:3");
+    res.erase("X-A: 2"); // the text before the value's ':'
+    CHECK(res.fields() == "location: /users/2\r\nX-AB: 1\r\nX-A: 2:3\r\n");
+    res.erase("x-a");
+    CHECK(res.fields() == "location: /users/2\r\nX-AB: 1\r\n");
+    res.erase("X-AB");
+    CHECK(res.fields() == "location: /users/2\r\n");
 
     res.set("Content-Type", "text/csv");
     CHECK(res.content_type() == "text/csv");

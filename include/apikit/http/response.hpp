@@ -94,14 +94,20 @@ public:
 
     /// Removes every field of that name.
     void erase(std::string_view name) {
+        // Each field is `name: value\r\n`, a name holds no ':' and a value
+        // no '\n': a line is compared only when its ':' is where this
+        // name's would be, and one search finds its end.
+        if (name.find(':') != std::string_view::npos)
+            return; // no field has that name
         std::size_t pos = 0;
         while (pos < fields_.size()) {
-            auto const eol = fields_.find("\r\n", pos);
-            auto const colon = fields_.find(':', pos);
-            if (detail::iequals(std::string_view(fields_).substr(pos, colon - pos), name))
-                fields_.erase(pos, eol + 2 - pos);
+            std::string_view const rest = std::string_view(fields_).substr(pos);
+            auto const line = rest.find('\n') + 1;
+            if (rest.size() > name.size() && rest[name.size()] == ':' &&
+                detail::iequals(rest.substr(0, name.size()), name))
+                fields_.erase(pos, line);
             else
-                pos = eol + 2;
+                pos += line;
         }
     }
 
@@ -258,7 +264,8 @@ private:
     // Appended piece by piece: resize() would first zero the bytes that
     // the pieces then overwrite, which costs more than the appends' checks.
     void append_field(std::string_view name, std::string_view value) {
-        fields_.append(name).append(": ").append(value).append("\r\n");
+        using namespace std::string_view_literals;
+        fields_.append(name).append(": "sv).append(value).append("\r\n"sv);
     }
 
     unsigned status_ = 200;
