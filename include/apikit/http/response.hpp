@@ -96,15 +96,15 @@ public:
     void erase(std::string_view name) {
         // Each field is `name: value\r\n`, a name holds no ':' and a value
         // no '\n': a line is compared only when its ':' is where this
-        // name's would be, and one search finds its end.
-        if (name.find(':') != std::string_view::npos)
-            return; // no field has that name
+        // name's would be (and `name` itself is no name with a ':' in it),
+        // and one search finds its end.
         std::size_t pos = 0;
         while (pos < fields_.size()) {
             std::string_view const rest = std::string_view(fields_).substr(pos);
             auto const line = rest.find('\n') + 1;
             if (rest.size() > name.size() && rest[name.size()] == ':' &&
-                detail::iequals(rest.substr(0, name.size()), name))
+                detail::iequals(rest.substr(0, name.size()), name) &&
+                name.find(':') == std::string_view::npos)
                 fields_.erase(pos, line);
             else
                 pos += line;
