@@ -1,5 +1,7 @@
 #include "support.hpp"
 
+#include <cmath>
+
 using namespace http_test;
 
 TEST_CASE("is_json_media_type: application/json, any case, any parameters, UTF-8 only") {
@@ -193,6 +195,23 @@ TEST_CASE("Ill-formed UTF-8 anywhere in the body is a 400") {
     auto const ok = object_for("{\"caf\xc3\xa9\":\"\xe2\x82\xac \xf0\x9f\x98\x80\"}");
     REQUIRE(ok.has_value());
     CHECK(ok->at("caf\xc3\xa9").as_string() == "\xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
+TEST_CASE("A number past a double's range is a 400, a zero with a huge exponent is zero") {
+    // Boost.JSON 1.81 reads these as Infinity and NaN, which JSON cannot
+    // write back.
+    for (std::string body :
+         {R"({"a":1e999})", R"({"a":-1e309})", R"({"a":[1e99999999999999999999]})"}) {
+        CAPTURE(body);
+        CHECK(refusal_of(body) == "The request body holds a number beyond the range of a double");
+    }
+    auto const zeros = object_for(R"({"a":0e479,"b":-0.0E400,"c":1e-999})");
+    REQUIRE(zeros.has_value());
+    CHECK(zeros->at("a").as_double() == 0.0);
+    CHECK(std::signbit(zeros->at("b").as_double()));
+    CHECK(zeros->at("b").as_double() == 0.0);
+    CHECK(zeros->at("c").as_double() == 0.0);
+    CHECK(json::serialize(*zeros) == R"({"a":0E0,"b":-0E0,"c":0E0})");
 }
 
 TEST_CASE("parse_json_body holds the same rules without a request") {

@@ -11,6 +11,8 @@
 //   Boost.JSON refuses both, the message names them;
 // - arrays and objects nested deeper than `max_json_depth` (32), so that a
 //   body cannot exhaust the stack;
+// - a number past a double's range (`1e999`), which Boost.JSON 1.81 would
+//   make an Infinity that JSON cannot write back (I-JSON §2.2);
 // - a member name twice in one object, at any depth (RFC 7493 §2.3), where
 //   Boost.JSON would silently keep the last: the message names the member,
 //   its first 64 bytes, JSON-escaped (it is the client's text).

@@ -6,7 +6,8 @@
 // does and counts the members it reports. Boost.JSON keeps the last of two
 // members of one name silently, so a walk of the value that finds fewer
 // members than were reported has found a duplicate; the body is then parsed
-// again with a finder that remembers names, to say which. The messages of
+// again with a finder that remembers names, to say which. A number that
+// Boost.JSON reads as infinite or NaN is read again exactly. The messages of
 // refused bodies are made here too. Everything is per call.
 
 #include <apikit/core/http_grammar.hpp>
@@ -20,11 +21,14 @@
 #include <boost/json/value_stack.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -112,7 +116,18 @@ struct json_body_handler {
         st.push_uint64(u);
         return true;
     }
-    bool on_double(double d, string_view, error_code&) {
+    bool on_double(double d, string_view text, error_code& ec) {
+        if (!std::isfinite(d)) [[unlikely]] {
+            // Boost.JSON 1.81 reads a number past a double's range as
+            // ±Infinity, and a zero with an exponent past it (0e400) as NaN:
+            // values JSON cannot write back. What an exact reading finds in
+            // range (that zero) is kept; what it does not is refused.
+            auto const [end, e] = std::from_chars(text.data(), text.data() + text.size(), d);
+            if (e != std::errc() || end != text.data() + text.size() || !std::isfinite(d)) {
+                ec = boost::json::error::exponent_overflow;
+                return false;
+            }
+        }
         st.push_double(d);
         return true;
     }
@@ -217,6 +232,8 @@ refused_json_message(std::string_view body, boost::system::error_code ec, std::s
     if (ec == boost::json::error::too_deep)
         return "The request body nests arrays and objects deeper than " +
                std::to_string(max_depth) + " levels";
+    if (ec == boost::json::error::exponent_overflow)
+        return "The request body holds a number beyond the range of a double";
     if (!is_utf8(body))
         return "The request body is not valid JSON: it is not UTF-8";
     if (has_lone_surrogate(body))
