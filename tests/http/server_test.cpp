@@ -120,11 +120,11 @@ TEST_CASE("routing: path parameters, 404, 405 with Allow, OPTIONS, HEAD") {
     res = c.request(bhttp::verb::delete_, "/healthz");
     CHECK(res.result_int() == 405);
     CHECK(error_of(res).at("code") == "method_not_allowed");
-    CHECK(res[bhttp::field::allow] == "GET, HEAD");
+    CHECK(res[bhttp::field::allow] == "GET, HEAD, OPTIONS");
 
     res = c.request(bhttp::verb::trace, "/healthz"); // a method routes cannot name
     CHECK(res.result_int() == 405);
-    CHECK(res[bhttp::field::allow] == "GET, HEAD");
+    CHECK(res[bhttp::field::allow] == "GET, HEAD, OPTIONS");
 
     res = c.request(bhttp::verb::options, "/users/7");
     CHECK(res.result_int() == 204);
