@@ -70,10 +70,11 @@ inline constexpr std::string_view usage_text =
     "  --address IP      address to listen on (default 127.0.0.1)\n"
     "  --port N          port to listen on, 0 for any free port (default 8080)\n"
     "  --threads N       threads serving requests, 1 to 256 (default 1)\n"
-    "  --cursor-key KEY  base64url key of at least 32 bytes that signs pagination\n"
-    "                    cursors; give every instance the same key so a cursor from\n"
-    "                    one is good on all; also read from APIKIT_CURSOR_KEY, which\n"
-    "                    unlike a flag is not shown by ps (default: a random key)\n"
+    "  --cursor-key KEY  key that signs pagination cursors: at least 32 bytes in\n"
+    "                    base64 or base64url (openssl rand -base64 32); give every\n"
+    "                    instance the same key so a cursor from one is good on all;\n"
+    "                    also read from APIKIT_CURSOR_KEY, which unlike a flag is not\n"
+    "                    shown by ps (default: a random key per process)\n"
     "  --rate-limit C:R  limit every /users route per client to a token bucket of C\n"
     "                    tokens refilled R per second (default 100:10); 'off' removes\n"
     "                    the limit\n"
@@ -121,17 +122,29 @@ parse_rate_limit(std::string_view text) {
     return {boost::system::in_place_value, rate_limit_spec{*capacity, *refill}};
 }
 
-/// The key in `text` (base64url, at least 32 bytes). `source` names where
-/// it came from in the message; the text itself is a secret and is never
-/// repeated.
+/// What to run for a key, said with every refusal of one.
+inline constexpr std::string_view cursor_key_hint = "make one with: openssl rand -base64 32";
+
+/// The key in `text`: base64 or base64url, padded or not, of at least 32
+/// bytes. `source` names where it came from in the message; the text
+/// itself is a secret and is never repeated.
 inline boost::system::result<std::string, usage_error> decode_cursor_key(std::string_view text,
                                                                          std::string_view source) {
-    auto key = apikit::base64url::decode(text);
+    namespace b64 = apikit::base64url;
+    auto key = b64::decode_either_alphabet(text);
+    auto refuse = [&](std::string const& why) {
+        return usage_error{std::string(source) + ": " + why + "; " + std::string(cursor_key_hint)};
+    };
+    if (!key && key.error().what != b64::text_error::problem::length)
+        return refuse(key.error().message());
+    // A text of a length no base64 has is most often one cut short: say so
+    // when it is.
+    auto const bytes = key ? key->size() : b64::decoded_size(key.error().position);
+    if (bytes < min_cursor_key_bytes)
+        return refuse("the key must decode to at least " + std::to_string(min_cursor_key_bytes) +
+                      " bytes, got " + std::to_string(bytes));
     if (!key)
-        return usage_error{std::string(source) + ": not base64url"};
-    if (key->size() < min_cursor_key_bytes)
-        return usage_error{std::string(source) +
-                           ": the key must be at least 32 bytes (43 base64url characters)"};
+        return refuse(key.error().message());
     return {boost::system::in_place_value, std::move(*key)};
 }
 

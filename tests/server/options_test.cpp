@@ -71,10 +71,63 @@ TEST_CASE("options: bad flags are refused with a message") {
         CAPTURE(address);
         CHECK(refusal({"--address", address}).find("is not an IP address") != std::string::npos);
     }
-    CHECK(refusal({"--cursor-key", "not base64!"}) == "--cursor-key: not base64url");
+}
+
+TEST_CASE("options: a cursor key in base64 or base64url, padded or not") {
+    // 32 bytes whose encodings hold '+' and '/', or '-' and '_'.
+    std::string bytes;
+    for (int i = 0; i < 32; ++i)
+        bytes.push_back(static_cast<char>(0xfb + i * 37));
+    auto const url = apikit::base64url::encode(bytes, apikit::base64url::padding::include);
+    std::string standard = url; // as `openssl rand -base64 32` prints it
+    for (char& c : standard)
+        c = c == '-' ? '+' : c == '_' ? '/' : c;
+    REQUIRE(standard.find_first_of("+/") != std::string::npos);
+    for (auto const& key : {url, standard, url.substr(0, 43), standard.substr(0, 43)}) {
+        CAPTURE(key);
+        auto r = parse({"--cursor-key", key.c_str()});
+        REQUIRE(r.has_value());
+        CHECK(r->cursor_key == bytes);
+    }
+    auto env = sample::decode_cursor_key(standard, "APIKIT_CURSOR_KEY");
+    REQUIRE(env.has_value());
+    CHECK(*env == bytes);
+}
+
+TEST_CASE("options: a bad cursor key is refused saying what is wrong and what to run") {
+    // Too short, whatever its length: the bytes it holds.
+    CHECK(refusal({"--cursor-key", "short"}) ==
+          "--cursor-key: the key must decode to at least 32 bytes, got 3; make one with: "
+          "openssl rand -base64 32");
     std::string const short_key(42, 'A'); // 31 bytes
-    CHECK(refusal({"--cursor-key", short_key.c_str()})
-              .starts_with("--cursor-key: the key must be at least 32 bytes"));
+    CHECK(refusal({"--cursor-key", short_key.c_str()}) ==
+          "--cursor-key: the key must decode to at least 32 bytes, got 31; make one with: "
+          "openssl rand -base64 32");
+    CHECK(refusal({"--cursor-key="})
+              .starts_with("--cursor-key: the key must decode to at least 32 bytes, got 0;"));
+    // Long enough but not base64: where and why, never the key itself.
+    CHECK(refusal({"--cursor-key", "not base64!"}) ==
+          "--cursor-key: character 4 (a space) is in neither base64 alphabet (A-Z a-z 0-9 and + "
+          "/ or - _); make one with: openssl rand -base64 32");
+    std::string mixed(43, 'A');
+    mixed[3] = '+';
+    mixed[9] = '_';
+    CHECK(refusal({"--cursor-key", mixed.c_str()}) ==
+          "--cursor-key: character 10 ('_') is base64url but an earlier one is of the other "
+          "alphabet: a text uses one of them; make one with: openssl rand -base64 32");
+    std::string const long_cut(45, 'A'); // a 4n+1 length, 33 bytes and 6 bits
+    CHECK(refusal({"--cursor-key", long_cut.c_str()})
+              .starts_with("--cursor-key: 45 characters is no base64 length"));
+    std::string padded(43, 'A');
+    padded += "==";
+    CHECK(refusal({"--cursor-key", padded.c_str()})
+              .starts_with("--cursor-key: character 44 is a '=' that is not padding"));
+    // The environment variable is named as the flag is.
+    auto const env = sample::decode_cursor_key("short", "APIKIT_CURSOR_KEY");
+    REQUIRE(env.has_error());
+    CHECK(env.error().message ==
+          "APIKIT_CURSOR_KEY: the key must decode to at least 32 bytes, got 3; make one with: "
+          "openssl rand -base64 32");
 }
 
 TEST_CASE("options: the rate limit, its store and the trusted proxies") {
