@@ -5,10 +5,17 @@
 //   apikit-server --address 127.0.0.1 --port 8080 --threads 4
 //   apikit-server --rate-limit 100:10 --redis redis://127.0.0.1:6379
 //
-// Prints one JSON line when it listens (with the port, which matters with
-// --port 0), then one access-log line per request; stops gracefully on
-// SIGINT or SIGTERM and exits 0. A bad command line exits 2; a failure to
-// listen exits 1.
+// Standard output holds JSON lines only, so that `apikit-server | jq` reads
+// all of it: the server's own lines in the access log's shape (a warning
+// that Redis is unreachable, "listening" with the port, which matters with
+// --port 0, "stopped"), and one access-log line per request. It stops
+// gracefully on SIGINT or SIGTERM and exits 0.
+//
+// Two things are plain text instead, because they are for the person at
+// the terminal and come before anything runs: --help (on stdout, exit 0),
+// and a refused command line or APIKIT_CURSOR_KEY (the reason and the
+// usage on stderr, exit 2). A server that cannot start — an address it
+// cannot listen on — logs an "error" line and exits 1.
 
 #include "options.hpp"
 #include "server.hpp"
@@ -16,6 +23,7 @@
 #include "redis_link.hpp"
 #endif
 
+#include <apikit/core/json_string.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/random.hpp>
@@ -40,6 +48,17 @@ namespace {
 
 namespace rl = apikit::ratelimit;
 
+using log_type = apikit::log_writer<apikit::fd_sink>;
+
+// `"name":"value"` for a log line's context, after a ',' unless first.
+void add_member(std::string& context, std::string_view name, std::string_view value) {
+    if (!context.empty())
+        context.push_back(',');
+    apikit::append_json_string(context, name);
+    context.push_back(':');
+    apikit::append_json_string(context, value);
+}
+
 // The key cursors are signed with: the flag's, else APIKIT_CURSOR_KEY's,
 // else 32 fresh random bytes (cursors then die with the process).
 boost::system::result<std::string, sample::usage_error>
@@ -53,22 +72,16 @@ cursor_secret(sample::server_options const& o) {
     return {boost::system::in_place_value, std::move(key)};
 }
 
-int run(sample::server_options const& o) {
-    auto secret = cursor_secret(o);
-    if (!secret) {
-        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
-        return 2;
-    }
-
+int run(sample::server_options const& o, std::string secret, std::shared_ptr<log_type> const& log) {
     // [parts]
     sample::server::parts_type parts;
     parts.http.address = o.address;
     parts.http.port = o.port;
     parts.http.threads = o.threads;
-    parts.log = std::make_shared<apikit::log_writer<apikit::fd_sink>>(apikit::fd_sink{});
+    parts.log = log;
     std::vector<std::string_view> proxies(o.trusted_proxies.begin(), o.trusted_proxies.end());
     parts.trusted_proxies = rl::trusted_proxies::parse(proxies).value();
-    parts.cursor_key = std::move(*secret);
+    parts.cursor_key = std::move(secret);
     // parts.users: in memory, the default.
     // [parts]
 
@@ -82,19 +95,28 @@ int run(sample::server_options const& o) {
                 rl::any_limiter(std::in_place_type<rl::limiter<>>, std::move(policy));
         } else {
 #if APIKIT_SERVER_REDIS
-            parts.rate_limit = redis.emplace(o.redis_url).rate_limiter(std::move(policy));
-#else
-            fmt::print(stderr, "apikit-server: --redis: this build has no Redis support\n");
-            return 2;
+            auto& link = redis.emplace(o.redis_url);
+            if (auto const ec = link.first_connect_error()) {
+                std::string context;
+                add_member(context, "redis", fmt::format("{}", link.server()));
+                add_member(context, "error", ec.message());
+                log->append(sample::log_line("warn",
+                                             "Redis is unreachable: requests are let through "
+                                             "unlimited until it is back",
+                                             context));
+            }
+            parts.rate_limit = link.rate_limiter(std::move(policy));
 #endif
         }
     }
 
-    auto const log = parts.log;
     sample::server server(std::move(parts));
     if (auto started = server.start(); !started) {
-        fmt::print(stderr, "apikit-server: cannot listen on {} port {}: {}\n", o.address, o.port,
-                   started.error().message());
+        std::string context;
+        add_member(context, "address", o.address);
+        context.append(fmt::format(R"(,"port":{})", o.port));
+        add_member(context, "error", started.error().message());
+        log->append(sample::log_line("error", "cannot listen", context));
         return 1;
     }
     log->append(sample::listening_line(server.local_endpoint(), o.threads));
@@ -112,6 +134,7 @@ int main(int argc, char** argv) {
     // write to a closed pipe is an error to handle, not a signal.
     std::signal(SIGPIPE, SIG_IGN);
 
+    // What is for the person at the terminal, before anything is logged.
     auto options = sample::parse_options(
         std::span<char const* const>(argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)));
     if (!options) {
@@ -122,10 +145,27 @@ int main(int argc, char** argv) {
         fmt::print("{}", sample::usage_text);
         return 0;
     }
+#if !APIKIT_SERVER_REDIS
+    if (!options->redis_url.empty()) {
+        fmt::print(stderr, "apikit-server: --redis: this build has no Redis support (it needs "
+                           "hiredis when built)\n");
+        return 2;
+    }
+#endif
+    auto secret = cursor_secret(*options);
+    if (!secret) {
+        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
+        return 2;
+    }
+
+    // From here on, every line is a JSON log line on stdout.
+    auto const log = std::make_shared<log_type>(apikit::fd_sink{});
     try {
-        return run(*options);
+        return run(*options, std::move(*secret), log);
     } catch (std::exception const& e) {
-        fmt::print(stderr, "apikit-server: {}\n", e.what());
+        std::string context;
+        add_member(context, "error", e.what());
+        log->append(sample::log_line("error", "stopped on an error", context));
         return 1;
     }
 }

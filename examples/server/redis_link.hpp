@@ -8,8 +8,9 @@
 //
 // The first connection is waited for (at most its connect timeout), so that
 // a server whose Redis is up limits its very first request. If Redis is
-// down the server starts anyway, says so on stderr, and the connection
-// keeps trying; meanwhile each backend follows its outage policy.
+// down the server starts anyway (main() logs a warning with
+// first_connect_error()), and the connection keeps trying; meanwhile each
+// backend follows its outage policy.
 //
 // Built only with hiredis (APIKIT_SERVER_REDIS).
 
@@ -22,11 +23,9 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-
-#include <fmt/format.h>
+#include <boost/system/error_code.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <future>
 #include <string_view>
 #include <thread>
@@ -45,11 +44,7 @@ public:
         std::promise<boost::system::error_code> connected;
         conn_.async_connect(
             [&connected](boost::system::error_code ec) { connected.set_value(ec); });
-        if (auto const ec = connected.get_future().get())
-            fmt::print(stderr,
-                       "apikit-server: Redis at {} is unreachable ({}); requests are let through "
-                       "unlimited until it is back\n",
-                       options_.server, ec.message());
+        first_connect_error_ = connected.get_future().get();
     }
 
     redis_link(redis_link const&) = delete;
@@ -64,6 +59,15 @@ public:
     }
 
     [[nodiscard]] apikit::redis::connection& connection() noexcept { return conn_; }
+
+    /// Where it connects (its password, if any, prints as `***`).
+    [[nodiscard]] apikit::redis::endpoint const& server() const noexcept { return options_.server; }
+
+    /// Why the first connection failed, or success; the connection keeps
+    /// trying either way.
+    [[nodiscard]] boost::system::error_code first_connect_error() const noexcept {
+        return first_connect_error_;
+    }
 
     /// A rate limiter of `policy` whose buckets are in this Redis, shared by
     /// every instance that uses it.
@@ -98,6 +102,7 @@ private:
         io_.get_executor()};
     apikit::redis::connection conn_;
     std::thread thread_;
+    boost::system::error_code first_connect_error_;
 };
 
 } // namespace sample
