@@ -143,7 +143,8 @@ inline constexpr auto json_plain_byte = [] {
         }
         run = ++i;
     }
-    put({s.data() + run, s.size() - run});
+    if (run != s.size()) // an empty view may have no data: memcpy's source must not be null
+        put({s.data() + run, s.size() - run});
     *o++ = '"';
     return o;
 }
