@@ -9,6 +9,7 @@
 // A connection owns one exchange and reuses it for each of its requests, so
 // nothing here is allocated per request.
 
+#include <apikit/api/error_format.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/response.hpp>
 
@@ -18,6 +19,7 @@
 
 #include <cassert>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,6 +48,11 @@ public:
     /// Called on the connection's executor after a continuation resumed the
     /// chain, which may or may not have completed the exchange.
     virtual void exchange_resumed() = 0;
+    /// The size of the body the owner sends for `ex`'s error response (see
+    /// `exchange::response_body_size`). The server's connection renders the
+    /// error in its own format; this default, for owners that send nothing
+    /// (a test's harness), renders a copy in apikit's envelope.
+    [[nodiscard]] virtual std::size_t error_body_size(exchange const& ex);
 
 protected:
     ~exchange_owner() = default;
@@ -76,9 +83,24 @@ public:
 
     /// When the request's header was complete (steady clock).
     [[nodiscard]] time_point start_time() const noexcept { return start_; }
-    /// The client's address and port.
+    /// The TCP peer's address and port: the client's, or a proxy's when
+    /// the client is behind one (X-Forwarded-For is the rate limiter's to
+    /// read, against its trusted proxies). Port 0 when the peer is unknown.
     [[nodiscard]] boost::asio::ip::tcp::endpoint const& remote_endpoint() const noexcept {
         return remote_;
+    }
+    /// The bytes of body the server sends for the response as it stands:
+    /// the body, or the envelope it renders for an error; none for a HEAD
+    /// request, a 204 or a 304, which carry none (RFC 9112 §6.3). An
+    /// error's envelope is rendered only when the response is sent, so for
+    /// an error this renders it once more, to measure it.
+    [[nodiscard]] std::size_t response_body_size() const {
+        auto const status = response_.status();
+        if (status == 204 || status == 304 || request_.method() == api::method::head)
+            return 0;
+        if (response_.error())
+            return owner_->error_body_size(*this);
+        return response_.body().size();
     }
     /// The executor of the connection: every layer runs on it.
     [[nodiscard]] executor_type const& executor() const noexcept { return executor_; }
@@ -208,6 +230,12 @@ private:
     detail::resume_fn resume_;
     std::uint64_t generation_;
 };
+
+inline std::size_t detail::exchange_owner::error_body_size(exchange const& ex) {
+    auto e = *ex.response().error();
+    e.request_id.assign(ex.request().request_id());
+    return api::render(e).size();
+}
 
 inline continuation exchange::suspend() {
     assert(!suspended_ && !completed_ && resume_);

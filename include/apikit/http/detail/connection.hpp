@@ -134,6 +134,21 @@ public:
         advance();
     }
 
+    // The envelope serialize() sends for the exchange's error, stamped and
+    // rendered the same way, once more, to be measured (the access log's
+    // body_bytes_sent): error responses only, into a buffer each thread keeps.
+    std::size_t error_body_size(exchange const&) override {
+        auto& e = *ex_.response().error();
+        e.request_id.assign(ex_.request().request_id());
+        thread_local std::string body;
+        body.clear();
+        Format::append(body, e);
+        auto const n = body.size();
+        if (body.capacity() > tuning::keep_capacity)
+            std::string().swap(body);
+        return n;
+    }
+
     // connection_base
 
     void on_deadline(steady_time) override {
