@@ -294,20 +294,33 @@ TEST_CASE("a header value cannot smuggle a second field through the request id")
 TEST_CASE("the access log writes one JSON line per request") {
     app_probe probe;
     apikit::memory_sink sink;
+    std::size_t users_body = 0, not_found_body = 0, bad_framing_body = 0;
     {
         auto server = make_server(probe, sink);
         client c(server.port());
         bhttp::request<bhttp::string_body> req(bhttp::verb::get, "/users/7?secret=1", 11);
         req.set("X-Request-Id", "log-test-1");
+        req.set(bhttp::field::user_agent, "apikit-test/1.0 (\"quoted\")");
+        req.set("X-Forwarded-For", "203.0.113.9");
         c.send(std::move(req));
-        CHECK(c.read().result_int() == 200);
+        auto const users = c.read();
+        CHECK(users.result_int() == 200);
+        users_body = users.body().size();
         // Not a valid URI (a quote), so a 400; the log escapes the path.
         CHECK(c.get("/nowhere/\"quoted\"").result_int() == 400);
+        // A HEAD sends no body; a path no route has is a 404 envelope.
+        c.send_raw("HEAD /users/7 HTTP/1.1\r\nHost: x\r\n\r\n");
+        CHECK(c.read_head().result_int() == 200);
+        auto const not_found = c.get("/nowhere");
+        CHECK(not_found.result_int() == 404);
+        not_found_body = not_found.body().size();
         c.send_raw("GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
-        CHECK(c.read().result_int() == 400);
+        auto const bad_framing = c.read();
+        CHECK(bad_framing.result_int() == 400);
+        bad_framing_body = bad_framing.body().size();
     } // the server's destruction flushes the log
     auto const lines = sink.lines();
-    REQUIRE(lines.size() == 3);
+    REQUIRE(lines.size() == 5);
 
     auto const first = parse_json(lines[0]);
     REQUIRE(first.is_object());
@@ -317,23 +330,65 @@ TEST_CASE("the access log writes one JSON line per request") {
     CHECK(o.at("level") == "info");
     CHECK(o.at("message") == "request");
     auto const& ctx = o.at("context").as_object();
-    CHECK(ctx.size() == 5);
+    CHECK(ctx.size() == 9);
     CHECK(ctx.at("request_id") == "log-test-1");
     CHECK(ctx.at("method") == "GET");
     CHECK(ctx.at("path") == "/users/7"); // no query: it may hold secrets
+    CHECK(ctx.at("route") == "/users/:id");
     CHECK(ctx.at("status") == 200);
     CHECK(ctx.at("duration_ms").is_double());
     CHECK(ctx.at("duration_ms").as_double() >= 0);
+    CHECK(ctx.at("body_bytes_sent") == users_body);
+    CHECK(ctx.at("remote_addr") == "127.0.0.1"); // the peer, not X-Forwarded-For
+    CHECK(ctx.at("user_agent") == "apikit-test/1.0 (\"quoted\")");
 
-    auto const second = parse_json(lines[1]);
-    CHECK(second.at("context").at("path") == "/nowhere/\"quoted\"");
-    CHECK(second.at("context").at("status") == 400);
+    auto const second = parse_json(lines[1]).at("context");
+    CHECK(second.at("path") == "/nowhere/\"quoted\"");
+    CHECK(second.at("route").is_null());
+    CHECK(second.at("status") == 400);
+    CHECK(second.at("user_agent").is_null());
     CHECK(lines[1].find(R"(/nowhere/\"quoted\")") != std::string::npos);
 
+    auto const head = parse_json(lines[2]).at("context");
+    CHECK(head.at("method") == "HEAD");
+    CHECK(head.at("route") == "/users/:id");
+    CHECK(head.at("body_bytes_sent") == 0);
+
+    // An error's envelope is counted as it was sent.
+    auto const not_found = parse_json(lines[3]).at("context");
+    CHECK(not_found.at("status") == 404);
+    CHECK(not_found.at("route").is_null());
+    CHECK(not_found_body > 0);
+    CHECK(not_found.at("body_bytes_sent") == not_found_body);
+
     // The server's own 400 is logged too, with an id of its own.
-    auto const third = parse_json(lines[2]);
-    CHECK(third.at("context").at("status") == 400);
-    CHECK(third.at("context").at("request_id").as_string().starts_with("req_"));
+    auto const third = parse_json(lines[4]).at("context");
+    CHECK(third.at("status") == 400);
+    CHECK(third.at("request_id").as_string().starts_with("req_"));
+    CHECK(third.at("body_bytes_sent") == bad_framing_body);
+    CHECK(third.at("remote_addr") == "127.0.0.1");
+}
+
+TEST_CASE("the access log counts an error's body in the server's own format") {
+    // Not apikit's envelope: the size is the connection's to tell.
+    app_probe probe;
+    apikit::memory_sink sink;
+    std::size_t sent = 0;
+    {
+        http::chain chain{http::request_id{}, http::access_log{sink}, make_test_app(probe)};
+        http::server<decltype(chain), apikit::api::problem_json_format> server(test_options(),
+                                                                               std::move(chain));
+        REQUIRE(server.start().has_value());
+        client c(server.port());
+        auto const res = c.get("/nowhere");
+        CHECK(res.result_int() == 404);
+        CHECK(res[bhttp::field::content_type] == "application/problem+json");
+        sent = res.body().size();
+    }
+    auto const lines = sink.lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(sent > 0);
+    CHECK(parse_json(lines[0]).at("context").at("body_bytes_sent") == sent);
 }
 
 TEST_CASE("Expect: 100-continue gets its interim response before the body is sent") {

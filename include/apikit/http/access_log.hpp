@@ -4,15 +4,33 @@
 // The access-log middleware: one structured JSON line per response,
 //
 //   {"timestamp":"2024-01-15T10:00:00.123Z","level":"info","message":"request",
-//    "context":{"request_id":"req_…","method":"GET","path":"/users","status":200,
-//               "duration_ms":0.412}}
+//    "context":{"request_id":"req_…","method":"GET","path":"/users/42",
+//               "route":"/users/:id","status":200,"duration_ms":0.412,
+//               "body_bytes_sent":61,"remote_addr":"192.0.2.7",
+//               "user_agent":"curl/8.5.0"}}
 //
 // written when the response is final (an on_response hook, so it sees the
 // status every other layer settled on, and the server's own 400s and 408s).
 // `level` is "error" for a 5xx, whose context then carries `error`: the text
 // the client was not shown (an exception's what()). The path is the encoded
-// path without the query, which may hold secrets; `duration_ms` runs from the
-// end of the request's header to the response, with microsecond precision.
+// path without the query, which may hold secrets; `route` the pattern whose
+// handler ran (`request::route()`), null when none did (a 404, a 405, the
+// server's own errors); `duration_ms` runs from the end of the request's
+// header to the response, with microsecond precision; `body_bytes_sent` is
+// the body the server writes (`exchange::response_body_size()`: an error's
+// envelope included, nothing for HEAD, 204 or 304), counted as the response
+// is queued, so a client that leaves mid-response still shows all of it.
+//
+// `remote_addr` is the TCP peer, not X-Forwarded-For: the log records what
+// the server saw, which a client cannot forge; which forwarding hops to
+// believe is the concern of the area that acts on the address (the rate
+// limiter's trusted_proxies), and a log line that believed the header would
+// let any client write the address of its choice into it. An IPv4 peer on a
+// dual-stack socket is written as IPv4; null when the peer is unknown (the
+// connection was gone before its address was read). `user_agent` is the
+// first User-Agent field's first max_logged_user_agent bytes (cut at a
+// character's start), JSON-escaped, null when the request has none: the
+// header limit bounds a field, but not how much of it every line repeats.
 //
 // The line is written by hand into a per-thread buffer (the timestamp's
 // date and time formatted once a second) and handed to a log_writer, which
@@ -25,15 +43,28 @@
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/field.hpp>
+
 #include <charconv>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 namespace apikit::http {
+
+/// The most bytes of a User-Agent field an access-log line keeps. Browsers'
+/// and libraries' agents are 10–250 bytes; a hostile one of several KiB,
+/// escaped at up to six characters a byte, would be most of every line.
+inline constexpr std::size_t max_logged_user_agent = 512;
 
 template <class Sink, class Clock = apikit::system_clock>
 class access_log {
@@ -60,11 +91,12 @@ public:
         // sized for the longest line this exchange could make: a dozen
         // appends, each checking its capacity, cost more than the copying.
         thread_local std::string line;
-        auto const most = max_line_size(ex);
+        auto const in = inputs::of(ex);
+        auto const most = max_line_size(ex, in);
         if (line.size() < most)
             line.resize(most);
         char* const end =
-            write_line(line.data(), ex, clock_.now(), std::chrono::steady_clock::now());
+            write_line(line.data(), ex, in, clock_.now(), std::chrono::steady_clock::now());
         writer_->append({line.data(), static_cast<std::size_t>(end - line.data())});
         if (line.size() > max_kept_line)
             std::string().swap(line); // a huge log detail, once
@@ -75,14 +107,33 @@ public:
     /// Appends the line for `ex` to `out`, as `on_response` writes it.
     static void format(std::string& out, exchange const& ex, typename Clock::time_point now,
                        std::chrono::steady_clock::time_point end) {
+        auto const in = inputs::of(ex);
         auto const at = out.size();
-        out.resize(at + max_line_size(ex));
-        char* const e = write_line(out.data() + at, ex, now, end);
+        out.resize(at + max_line_size(ex, in));
+        char* const e = write_line(out.data() + at, ex, in, now, end);
         out.resize(static_cast<std::size_t>(e - out.data()));
     }
 
 private:
     static constexpr std::size_t max_kept_line = 64 * 1024;
+    // An IPv6 address in text (INET6_ADDRSTRLEN, its NUL included), a `%`
+    // and a 32-bit scope id, and the quotes.
+    static constexpr std::size_t max_address_size = 46 + 1 + 10 + 2;
+
+    // What the line needs that takes more than a member read, found once.
+    struct inputs {
+        std::size_t body_bytes = 0;
+        std::optional<std::string_view> user_agent;
+
+        [[nodiscard]] static inputs of(exchange const& ex) {
+            inputs in;
+            in.body_bytes = ex.response_body_size();
+            in.user_agent = ex.request().header(boost::beast::http::field::user_agent);
+            if (in.user_agent)
+                in.user_agent = utf8_prefix(*in.user_agent, max_logged_user_agent);
+            return in;
+        }
+    };
 
     // The line's text around its values, and its longest possible length.
     struct text {
@@ -93,36 +144,114 @@ private:
             R"(,"message":"request","context":{"request_id":)";
         static constexpr std::string_view method = R"(,"method":)";
         static constexpr std::string_view path = R"(,"path":)";
+        static constexpr std::string_view route = R"(,"route":)";
         static constexpr std::string_view status = R"(,"status":)";
         static constexpr std::string_view duration = R"(,"duration_ms":)";
+        static constexpr std::string_view body_bytes = R"(,"body_bytes_sent":)";
+        static constexpr std::string_view remote_addr = R"(,"remote_addr":)";
+        static constexpr std::string_view user_agent = R"(,"user_agent":)";
         static constexpr std::string_view error = R"(,"error":)";
+        static constexpr std::string_view null = "null";
         static constexpr std::string_view end = "}}\n";
         static constexpr std::size_t size =
             timestamp.size() + level_error.size() + request_id.size() + method.size() +
-            path.size() + status.size() + duration.size() + error.size() + end.size();
+            path.size() + route.size() + status.size() + duration.size() + body_bytes.size() +
+            remote_addr.size() + user_agent.size() + error.size() + end.size();
     };
 
-    [[nodiscard]] static std::size_t max_line_size(exchange const& ex) noexcept {
+    [[nodiscard]] static std::size_t max_line_size(exchange const& ex, inputs const& in) noexcept {
         auto const& req = ex.request();
         // A timestamp, a status of up to 10 digits, a duration of up to 20
-        // and its 4 of fraction, and the strings, each escaped at worst.
-        return text::size + rfc3339_ms_size + 10 + 24 +
+        // and its 4 of fraction, a size of up to 20, an address, and the
+        // strings, each escaped at worst (null is shorter than "").
+        return text::size + rfc3339_ms_size + 10 + 24 + 20 + max_address_size +
                json_string_max_size(req.request_id().size()) +
                json_string_max_size(req.method_string().size()) +
-               json_string_max_size(req.path().size()) +
+               json_string_max_size(req.path().size()) + json_string_max_size(req.route().size()) +
+               json_string_max_size(in.user_agent ? in.user_agent->size() : 0) +
                json_string_max_size(ex.log_detail().size());
+    }
+
+    // The longest prefix of `s` of at most `n` bytes that does not end
+    // inside a UTF-8 sequence (a cut one would be logged as U+FFFD).
+    [[nodiscard]] static std::string_view utf8_prefix(std::string_view s, std::size_t n) noexcept {
+        if (s.size() <= n)
+            return s;
+        auto const continuation = [&](std::size_t i) {
+            return (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
+        };
+        // s[n], the first byte cut, continues a sequence begun at most 3
+        // bytes before it: cut before that sequence's lead byte instead.
+        std::size_t cut = n;
+        while (cut > 0 && n - cut < 3 && continuation(cut))
+            --cut;
+        return s.substr(0, continuation(cut) ? n : cut);
+    }
+
+    // Writes the peer's address, quoted, or null; `o` has room for
+    // max_address_size.
+    [[nodiscard]] static char* write_address(char* o,
+                                             boost::asio::ip::tcp::endpoint const& peer) noexcept {
+        if (peer.port() == 0) {
+            std::memcpy(o, text::null.data(), text::null.size());
+            return o + text::null.size();
+        }
+        *o++ = '"';
+        auto const a = peer.address();
+        if (a.is_v4()) {
+            o = write_v4(o, a.to_v4().to_bytes().data());
+        } else {
+            auto const v6 = a.to_v6();
+            auto const b = v6.to_bytes();
+            if (v6.is_v4_mapped()) {
+                o = write_v4(o, b.data() + 12);
+            } else {
+                char buf[46]; // INET6_ADDRSTRLEN
+                if (::inet_ntop(AF_INET6, b.data(), buf, sizeof buf)) {
+                    auto const n = std::strlen(buf);
+                    std::memcpy(o, buf, n);
+                    o += n;
+                }
+                if (auto const scope = v6.scope_id()) {
+                    *o++ = '%';
+                    o = std::to_chars(o, o + 10, scope).ptr;
+                }
+            }
+        }
+        *o++ = '"';
+        return o;
+    }
+
+    [[nodiscard]] static char* write_v4(char* o, unsigned char const* b) noexcept {
+        for (int i = 0; i < 4; ++i) {
+            if (i > 0)
+                *o++ = '.';
+            unsigned const v = b[i];
+            if (v >= 100)
+                *o++ = static_cast<char>('0' + v / 100);
+            if (v >= 10)
+                *o++ = static_cast<char>('0' + v / 10 % 10);
+            *o++ = static_cast<char>('0' + v % 10);
+        }
+        return o;
     }
 
     // Writes the line for `ex` to `o`, which has room for max_line_size(ex),
     // and returns its end. The request id (1–128 of `A–Z a–z 0–9 - _ . :`
     // whoever made it, unless a layer set it by hand) and the method (an
     // HTTP token) need no escaping: each is copied in one piece.
-    [[nodiscard]] static char* write_line(char* o, exchange const& ex,
+    [[nodiscard]] static char* write_line(char* o, exchange const& ex, inputs const& in,
                                           typename Clock::time_point now,
                                           std::chrono::steady_clock::time_point end) noexcept {
         auto const put = [&o](std::string_view piece) {
             std::memcpy(o, piece.data(), piece.size());
             o += piece.size();
+        };
+        auto const put_string_or_null = [&](std::optional<std::string_view> s) {
+            if (s)
+                o = write_json_string(o, *s);
+            else
+                put(text::null);
         };
         thread_local rfc3339_ms_cache timestamps;
         auto const& req = ex.request();
@@ -136,6 +265,9 @@ private:
         o = write_json_string(o, req.method_string());
         put(text::path);
         o = write_json_string(o, req.path());
+        put(text::route);
+        put_string_or_null(req.route().empty() ? std::nullopt
+                                               : std::optional<std::string_view>(req.route()));
         put(text::status);
         o = std::to_chars(o, o + 10, status).ptr;
         put(text::duration);
@@ -148,6 +280,12 @@ private:
         *o++ = static_cast<char>('0' + us % 1000 / 100);
         *o++ = static_cast<char>('0' + us % 100 / 10);
         *o++ = static_cast<char>('0' + us % 10);
+        put(text::body_bytes);
+        o = std::to_chars(o, o + 20, static_cast<unsigned long long>(in.body_bytes)).ptr;
+        put(text::remote_addr);
+        o = write_address(o, ex.remote_endpoint());
+        put(text::user_agent);
+        put_string_or_null(in.user_agent);
         if (!ex.log_detail().empty()) {
             put(text::error);
             o = write_json_string(o, ex.log_detail());
