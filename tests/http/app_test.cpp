@@ -84,3 +84,37 @@ TEST_CASE("app: a registration the router refuses throws") {
     CHECK_THROWS_AS(app.get("/users/:uid/orders", h), std::invalid_argument);
     CHECK_THROWS_AS(app.get("users", h), std::invalid_argument);
 }
+
+TEST_CASE("app: the request records the pattern of the route whose handler runs") {
+    http::app app;
+    auto const ok = [](http::request const&, http::response& res) { res.text("ok"); };
+    app.get("/users/:id/orders", ok);
+    app.get("/users/me", ok);
+    app.get("/", ok);
+    app.get("/users/:id", [](http::request const& req, http::response& res) {
+        // A handler that refuses its parameter answers on its route.
+        if (!req.param<std::int64_t>("id"))
+            return res.error(apikit::errc::not_found);
+        res.text("ok");
+    });
+    http::chain const c{std::move(app)};
+    exchange_harness h;
+    auto const route_of = [&](std::string const& request_line) {
+        run(c, h, request_line + "\r\nHost: h\r\n\r\n");
+        return std::string(h.req().route());
+    };
+    // The pattern, not the path: what the access log and per-route figures
+    // group by.
+    CHECK(route_of("GET /users/42/orders?limit=2 HTTP/1.1") == "/users/:id/orders");
+    CHECK(route_of("GET /users/me HTTP/1.1") == "/users/me");
+    CHECK(route_of("GET /users/m%65/ HTTP/1.1") == "/users/me");
+    CHECK(route_of("GET / HTTP/1.1") == "/");
+    CHECK(route_of("HEAD /users/42 HTTP/1.1") == "/users/:id"); // GET's handler runs
+    CHECK(route_of("GET /users/0042 HTTP/1.1") == "/users/:id");
+    CHECK(h.res().status() == 404);
+    // No handler ran: no route, whatever the router found.
+    CHECK(route_of("GET /nowhere HTTP/1.1").empty());
+    CHECK(route_of("DELETE /users/42 HTTP/1.1").empty());  // 405
+    CHECK(route_of("OPTIONS /users/42 HTTP/1.1").empty()); // the app's own 204
+    CHECK(route_of("PROPFIND /users/42 HTTP/1.1").empty());
+}
