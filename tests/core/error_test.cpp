@@ -47,12 +47,15 @@ TEST_CASE("the codes clients rely on map to their statuses") {
         {errc::rate_limited, 429, "rate_limited"},
         {errc::headers_too_large, 431, "headers_too_large"},
         {errc::internal_error, 500, "internal_error"},
+        {errc::not_implemented, 501, "not_implemented"},
+        {errc::service_unavailable, 503, "service_unavailable"},
     };
     for (auto const& r : rows) {
         CAPTURE(r.code);
         CHECK(apikit::info(r.e).status == r.status);
         CHECK(apikit::info(r.e).code == r.code);
         CHECK(apikit::http_status(make_error_code(r.e)) == r.status);
+        CHECK(apikit::to_errc(make_error_code(r.e)) == r.e);
     }
     CHECK(apikit::info(errc::validation_error).message == "Invalid request parameters");
 }

@@ -45,6 +45,7 @@ enum class errc : int {
     cost_exceeds_capacity,  ///< 422: one request asks more of a limit than it can ever grant
     headers_too_large,      ///< 431: the header section exceeds the configured limit
     internal_error,         ///< 500: a bug or an unexpected failure; details stay in the log
+    not_implemented,        ///< 501: the request needs what the server does not implement
     service_unavailable,    ///< 503: a dependency is down or the server is shutting down
 };
 
@@ -58,7 +59,7 @@ struct errc_info {
 namespace detail {
 
 // Indexed by the enum's value; the static_assert below keeps it in step.
-inline constexpr std::array<errc_info, 17> errc_table{{
+inline constexpr std::array<errc_info, 18> errc_table{{
     {500, "internal_error", "Internal server error"}, // 0: not an errc; never used
     {422, "validation_error", "Invalid request parameters"},
     {400, "malformed_request", "The request could not be parsed"},
@@ -75,6 +76,7 @@ inline constexpr std::array<errc_info, 17> errc_table{{
     {422, "cost_exceeds_capacity", "The request costs more than the rate limit can ever allow"},
     {431, "headers_too_large", "The request header fields are too large"},
     {500, "internal_error", "Internal server error"},
+    {501, "not_implemented", "The request uses a feature the server does not implement"},
     {503, "service_unavailable", "The service is temporarily unavailable"},
 }};
 static_assert(errc_table.size() == static_cast<std::size_t>(errc::service_unavailable) + 1,
