@@ -140,19 +140,155 @@ TEST_CASE("two different Content-Lengths are a 400, two equal ones are one") {
     CHECK(res.body() == "3");
 }
 
-TEST_CASE("a Transfer-Encoding that does not end in chunked is a 400") {
+// A POST /size whose header has these Transfer-Encoding lines, then `body`.
+std::string with_te(std::string_view fields, std::string_view body = "3\r\nabc\r\n0\r\n\r\n",
+                    std::string_view version = "HTTP/1.1") {
+    return "POST /size " + std::string(version) + "\r\nHost: x\r\n" + std::string(fields) +
+           "\r\n\r\n" + std::string(body);
+}
+
+TEST_CASE("a transfer coding other than chunked is a 501, in any position or field") {
     app_probe probe;
     auto server = make_framing_server(probe);
+    for (std::string const fields : {
+             "Transfer-Encoding: gzip, chunked",
+             "Transfer-Encoding: x-unknown, chunked",
+             "Transfer-Encoding: gzip",
+             "Transfer-Encoding: chunked, gzip",
+             "Transfer-Encoding: identity",
+             "Transfer-Encoding: identity, chunked",
+             "Transfer-Encoding: GZIP, Chunked",
+             "Transfer-Encoding: chunked;ext=1",
+             "Transfer-Encoding: chunked ; ext=\"a, b\"",
+             "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+             "Transfer-Encoding: gzip, chunked\r\nTransfer-Encoding: chunked",
+             // Beast refuses the second field as it reads it; the codings
+             // of both decide.
+             "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip",
+             "Transfer-Encoding: chunked\r\ntransfer-encoding: x-unknown, chunked",
+             "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked, gzip",
+         }) {
+        CAPTURE(fields);
+        expect_refused(server.port(), with_te(fields), 501, "not_implemented");
+    }
+    client c(server.port());
+    c.send_raw(with_te("Transfer-Encoding: gzip, chunked"));
+    auto const res = c.read();
+    CHECK(res.result_int() == 501);
+    CHECK(res.reason() == "Not Implemented");
+    // A 5xx's own text is the log's; the client reads the code's message.
+    CHECK(error_of(res).at("message").as_string() ==
+          apikit::info(apikit::errc::not_implemented).message);
+}
+
+TEST_CASE("a 501 for a transfer coding is decided from the header, and runs no handler") {
+    app_probe probe;
+    auto server = make_framing_server(probe);
+    // The header alone: the answer does not wait for a body it will not read.
     expect_refused(server.port(),
-                   "POST /size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400,
-                   "malformed_request");
-    expect_refused(server.port(),
-                   "POST /size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-                   400, "malformed_request");
-    expect_refused(server.port(),
-                   "POST /size HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-                   400, "malformed_request");
+                   "GET /echo?n=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                   501, "not_implemented");
+    // With the body, pipelined after a good request: that one is answered,
+    // then the 501, then the connection closes, and the request after it is
+    // never read.
+    client c(server.port());
+    c.send_raw("GET /echo?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: x-unknown, chunked\r\n"
+               "\r\n3\r\nabc\r\n0\r\n\r\n"
+               "GET /echo?n=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(c.read().body() == "1");
+    auto const res = c.read();
+    CHECK(res.result_int() == 501);
+    CHECK(res[bhttp::field::connection] == "close");
+    CHECK(c.closed_by_server());
+    CHECK(probe.handled == 1);
+}
+
+TEST_CASE("Transfer-Encoding framing the RFC calls faulty is a 400") {
+    app_probe probe;
+    auto server = make_framing_server(probe);
+    struct refused {
+        std::string raw;
+        std::string_view message;
+    };
+    for (auto const& r : {
+             // RFC 9112 §6.1: HTTP/1.0 has no transfer codings; checked first.
+             refused{with_te("Transfer-Encoding: chunked", "3\r\nabc\r\n0\r\n\r\n", "HTTP/1.0"),
+                     "Transfer-Encoding is not allowed in an HTTP/1.0 request"},
+             refused{with_te("Transfer-Encoding: gzip", "", "HTTP/1.0"),
+                     "Transfer-Encoding is not allowed in an HTTP/1.0 request"},
+             refused{
+                 with_te("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip", "", "HTTP/1.0"),
+                 "Transfer-Encoding is not allowed in an HTTP/1.0 request"},
+             // §7: chunked once, and only once.
+             refused{with_te("Transfer-Encoding: chunked, chunked"),
+                     "Transfer-Encoding applies chunked more than once"},
+             refused{with_te("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"),
+                     "Transfer-Encoding applies chunked more than once"},
+             // A list with no coding in it.
+             refused{with_te("Transfer-Encoding: ,", "abc"),
+                     "Transfer-Encoding names no transfer coding"},
+             refused{with_te("Transfer-Encoding:", "abc"),
+                     "Transfer-Encoding names no transfer coding"},
+             refused{with_te("Transfer-Encoding: , ,\t,", "abc"),
+                     "Transfer-Encoding names no transfer coding"},
+             // Elements that are no transfer coding, even beside a coding
+             // apikit does not implement.
+             refused{with_te("Transfer-Encoding: \"chunked\""),
+                     "Transfer-Encoding is not a list of transfer codings"},
+             refused{with_te("Transfer-Encoding: chunked chunked"),
+                     "Transfer-Encoding is not a list of transfer codings"},
+             refused{with_te("Transfer-Encoding: chunked;"),
+                     "Transfer-Encoding is not a list of transfer codings"},
+             refused{with_te("Transfer-Encoding: gzip;q, chunked"),
+                     "Transfer-Encoding is not a list of transfer codings"},
+             refused{with_te("Transfer-Encoding: x/y, gzip, chunked"),
+                     "Transfer-Encoding is not a list of transfer codings"},
+             // With Content-Length, whichever comes first and whatever the
+             // coding (§6.3): the envelope's default message.
+             refused{with_te("Transfer-Encoding: gzip\r\nContent-Length: 3", "abc"),
+                     "The request could not be parsed"},
+             refused{with_te("Content-Length: 3\r\nTransfer-Encoding: gzip", "abc"),
+                     "The request could not be parsed"},
+             refused{with_te("Transfer-Encoding: gzip, chunked\r\nContent-Length: 3", "abc"),
+                     "The request could not be parsed"},
+             // A field after the one that ends in chunked, naming nothing.
+             refused{with_te("Transfer-Encoding: chunked\r\nTransfer-Encoding: ,"),
+                     "The request could not be parsed"},
+         }) {
+        CAPTURE(r.raw);
+        client c(server.port());
+        c.send_raw(r.raw);
+        auto const res = c.read();
+        CHECK(res.result_int() == 400);
+        auto const e = error_of(res);
+        CHECK(e.at("code").as_string() == "malformed_request");
+        CHECK(e.at("message").as_string() == r.message);
+        CHECK(res[bhttp::field::connection] == "close");
+        CHECK(res["X-Request-Id"] == e.at("request_id").as_string());
+        CHECK(c.closed_by_server());
+    }
+}
+
+TEST_CASE("chunked is a coding name in any case, with empty list elements skipped") {
+    app_probe probe;
+    auto server = make_framing_server(probe);
+    for (std::string const fields : {
+             "Transfer-Encoding: chunked",
+             "Transfer-Encoding: Chunked",
+             "Transfer-Encoding: CHUNKED",
+             "Transfer-Encoding: \t chunked \t",
+             "Transfer-Encoding: , chunked",
+             "Transfer-Encoding: ,\r\nTransfer-Encoding: chunked",
+         }) {
+        CAPTURE(fields);
+        client c(server.port());
+        c.send_raw(with_te(fields));
+        auto const res = c.read();
+        CHECK(res.result_int() == 200);
+        CHECK(res.body() == "3"); // the body, read as chunked
+        CHECK(res[bhttp::field::connection] != "close");
+    }
 }
 
 TEST_CASE("an HTTP/1.1 request needs exactly one Host") {

@@ -32,6 +32,7 @@
 #include <apikit/api/error_format.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/http/detail/date.hpp>
+#include <apikit/http/detail/transfer_coding.hpp>
 #include <apikit/http/detail/worker.hpp>
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/message.hpp>
@@ -288,14 +289,16 @@ private:
                     return fail(errc::headers_too_large);
                 return parse_status::need_more;
             }
+            if (ec == boost::beast::http::error::bad_transfer_encoding && !header_checked_)
+                return fail(refused_transfer_encoding(parser_->get(), unparsed()));
             if (ec)
                 return fail(error_for(ec));
             if (!header_checked_ && parser_->is_header_done()) {
                 header_checked_ = true;
                 if (header_bytes_ > opts_.header_limit)
                     return fail(errc::headers_too_large);
-                if (auto const e = check_header())
-                    return fail(*e);
+                if (auto const r = check_header())
+                    return fail(*r);
                 if (!parser_->is_done())
                     on_header_done();
             }
@@ -314,9 +317,14 @@ private:
         return errc::malformed_request;
     }
 
+    // What the parser has not consumed: after a refused field, that field.
+    std::string_view unparsed() const noexcept {
+        return {static_cast<char const*>(buffer_.data().data()), buffer_.size()};
+    }
+
     // RFC 9112 checks Beast leaves to the server, and the body limit decided
     // from Content-Length before any of the body is read.
-    std::optional<errc> check_header() const {
+    std::optional<framing_refusal> check_header() const {
         auto const& msg = parser_->get();
         namespace bh = boost::beast::http;
         // Only the versions this server speaks (2.0's preface, 0.9 or 9.9
@@ -332,13 +340,14 @@ private:
             hosts += f.name() == bh::field::host ? 1 : 0;
             transfer_encoding |= f.name() == bh::field::transfer_encoding;
         }
-        // §6.3: a Transfer-Encoding whose final coding is not chunked leaves
-        // the body's length unknown.
-        if (transfer_encoding && !parser_->chunked())
-            return errc::malformed_request;
         // §3.2: an HTTP/1.1 request has exactly one Host.
         if (msg.version() >= 11 && hosts != 1)
             return errc::malformed_request;
+        // §6.1, §6.3, §7: only `chunked`, once (detail/transfer_coding.hpp).
+        if (transfer_encoding)
+            if (auto const r = check_transfer_encoding(msg, parser_->content_length().has_value(),
+                                                       parser_->chunked()))
+                return r;
         if (auto const len = parser_->content_length(); len && *len > opts_.body_limit)
             return errc::payload_too_large;
         return std::nullopt;
@@ -354,18 +363,24 @@ private:
             out_.append("HTTP/1.1 100 Continue\r\n\r\n"sv);
     }
 
-    parse_status fail(errc e) {
-        respond_error(e);
+    parse_status fail(framing_refusal r) {
+        respond_error(r.code, r.message);
         return parse_status::failed;
     }
 
     // The server's own answer to a request no layer saw. It always closes:
     // after broken framing the rest of the input cannot be trusted.
-    void respond_error(errc e) {
+    void respond_error(errc e, std::string_view message = {}) {
         ex_.reset(now_, remote_);
         if (parser_)
             ex_.request().bind_partial(parser_->get());
-        ex_.response().error(e);
+        if (message.empty()) {
+            ex_.response().error(e);
+        } else {
+            ex_.response().error(e, std::string(message));
+            if (info(e).status >= 500) // its text is shown to the log, not the client
+                ex_.log_detail(message);
+        }
         busy_ = true;
         chain_.respond(ex_);
         finish_exchange(true);
