@@ -18,10 +18,16 @@ inline std::string_view as_text(std::uint8_t const* data, std::size_t size) noex
     return {reinterpret_cast<char const*>(data), size};
 }
 
-/// Aborts, naming the property, unless `ok`.
+/// The file being replayed (replay_main.cpp), for the message of a broken
+/// property; null under libFuzzer, which names the input itself.
+inline char const* replayed_input = nullptr;
+
+/// Aborts, naming the property (and the input being replayed), unless `ok`.
 inline void require(bool ok, char const* property) {
     if (!ok) {
         std::fprintf(stderr, "apikit fuzz: property broken: %s\n", property);
+        if (replayed_input)
+            std::fprintf(stderr, "apikit fuzz: input: %s\n", replayed_input);
         std::abort();
     }
 }

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     for (auto const& path : inputs) {
         std::ifstream in(path, std::ios::binary);
         std::string const bytes{std::istreambuf_iterator<char>(in), {}};
+        auto const name = path.string();
+        apikit_fuzz::replayed_input = name.c_str();
         LLVMFuzzerTestOneInput(reinterpret_cast<std::uint8_t const*>(bytes.data()), bytes.size());
     }
     std::printf("%zu inputs replayed\n", inputs.size());
