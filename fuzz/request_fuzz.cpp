@@ -1,0 +1,451 @@
+// Bytes from a client, one request or several pipelined, delivered in
+// pieces, through the real connection code (http/detail/connection.hpp: the
+// parser, the limits, the deadlines) and the sample server's chain (request
+// id, access log, rate limit, routes, JSON bodies) over its memory store.
+// No server and no port: the connection is made on one end of a socketpair
+// and run by a worker's event loop that this target polls, while it plays
+// the client on the other end. The worker, the chain and the store are set
+// up once; each input gets a fresh store and connection.
+//
+// The input: its first byte, less '0', says how to deliver the rest
+//
+//   bits 0-2  n: the next n bytes are the lengths of the first n pieces;
+//             what follows them is the last piece
+//   bit 3     the client half-closes (sends EOF) once it has sent everything
+//   bit 4     a graceful shutdown begins before the last piece
+//   bit 5     time passes after the first piece: the connection's deadline,
+//             if one is armed, fires
+//
+// so a seed that starts with '0' is delivered whole. `{id}` in the rest
+// stands for the id of the one user the store starts with (ada@example.com).
+//
+// Properties: no crash or sanitizer report; the bytes the client receives
+// are a sequence of well-formed HTTP/1.1 responses, each final one with a
+// Content-Length, a Date and an X-Request-Id, and no 5xx but 501; a 4xx or
+// 5xx carries apikit's JSON envelope naming that request id; every access
+// log line is a JSON object; once the input is sent the connection has
+// answered and closed, or waits with a deadline armed, and when that
+// deadline fires (as often as it is re-armed) it answers and closes; it is
+// released once closed; and the users created are exactly the 201
+// responses that show a user, the orders exactly those that show an order.
+#include "fuzz.hpp"
+
+#include "server.hpp"
+
+#include <apikit/api/error_format.hpp>
+#include <apikit/core/clock.hpp>
+#include <apikit/core/clock_ref.hpp>
+#include <apikit/core/log_writer.hpp>
+#include <apikit/http/detail/connection.hpp>
+#include <apikit/http/detail/worker.hpp>
+#include <apikit/http/options.hpp>
+#include <apikit/ratelimit/any_limiter.hpp>
+#include <apikit/ratelimit/limiter.hpp>
+#include <apikit/ratelimit/memory_store.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+namespace bhttp = boost::beast::http;
+namespace http = apikit::http;
+namespace json = boost::json;
+namespace rl = apikit::ratelimit;
+using apikit_fuzz::require;
+using namespace std::chrono_literals;
+
+using sys = std::chrono::system_clock;
+using clock_type = apikit::manual_clock<sys>;
+using clock_ref = apikit::clock_ref<clock_type>;
+using store_type = sample::memory_user_store<clock_ref>;
+
+/// Checks every access-log line is a JSON object, whatever bytes the
+/// request that it logs carried, and keeps nothing.
+struct checking_sink {
+    void write(std::string_view lines) {
+        while (!lines.empty()) {
+            auto const eol = lines.find('\n');
+            require(eol != std::string_view::npos, "a log line ends in a newline");
+            boost::system::error_code ec;
+            auto const v = json::parse(lines.substr(0, eol), ec);
+            require(!ec && v.is_object(), "a log line is a JSON object");
+            lines.remove_prefix(eol + 1);
+        }
+    }
+};
+
+using chain_type = sample::chain_type<clock_ref, checking_sink>;
+using connection_type = http::detail::connection<chain_type, apikit::api::envelope_format>;
+
+http::server_options harness_options() {
+    http::server_options o;
+    // Small limits, so that inputs of a few KiB reach them: a header over
+    // 2 KiB is a 431, a body over 4 KiB a 413.
+    o.header_limit = 2048;
+    o.body_limit = 4096;
+    // No deadline passes by itself while an input runs: the target makes
+    // time pass (bit 5 of the control byte, and at the end).
+    o.header_timeout = o.body_timeout = o.idle_timeout = o.write_timeout = 1h;
+    o.handle_signals = false;
+    return o;
+}
+
+std::string const ada_email = "ada@example.com";
+
+rl::trusted_proxies trusted(std::string_view network) {
+    std::string_view const list[] = {network};
+    return rl::trusted_proxies::parse(list).value();
+}
+
+/// The sample server's parts and chain, put together as sample::basic_server
+/// puts them (server.hpp), with the manual clock of tests/server's fixture
+/// for the store's created_at and the rate limit (5 requests, 1 more a
+/// second: a pipelined input reaches it), and a worker that is never given
+/// a thread.
+struct harness {
+    clock_type clock{sys::time_point(std::chrono::seconds(1'705'312'800))};
+    http::server_options options = harness_options();
+    std::shared_ptr<apikit::log_writer<checking_sink>> log =
+        std::make_shared<apikit::log_writer<checking_sink>>(checking_sink{});
+    rl::basic_any_limiter<clock_ref> rate_limit{
+        std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
+        sample::rate_limit_policy({5, 1}), clock_ref(clock)};
+    // The socketpair's peer reads as "::" (an AF_UNIX peer has no address):
+    // trusted as a proxy, so that X-Forwarded-For names the client the
+    // limit keys by, as behind a load balancer.
+    rl::trusted_proxies proxies = trusted("::/128");
+    sample::any_user_store users{std::in_place_type<store_type>, clock_ref(clock)};
+    apikit::api::signed_cursor cursors{std::string(32, 'k')};
+    chain_type chain{http::request_id{}, http::access_log<checking_sink>(log),
+                     rl::middleware<rl::basic_any_limiter<clock_ref>, sample::users_limit>(
+                         rate_limit, sample::users_limit("/users", rl::by_client_address(proxies))),
+                     sample::make_app(users, cursors)};
+    http::detail::worker worker{options}; // after the chain: its connections refer to it
+    std::string ada_id;
+
+    /// A fresh store holding one user, and a full bucket for every client.
+    void reset() {
+        users = sample::any_user_store(std::in_place_type<store_type>, clock_ref(clock));
+        ada_id = store().create_user({ada_email, "Ada"}).value()->id;
+        clock.advance(10s); // the bucket holds 5, refilled 1 a second
+    }
+
+    store_type& store() { return *users.target<store_type>(); }
+
+    std::size_t user_count() { return store().list_users_offset(0, 0).total; }
+
+    std::size_t order_count() {
+        std::size_t n = 0;
+        for (auto const& u : store().list_users_offset(0, user_count()).rows)
+            n += store().list_orders(u->id, 1'000'000, std::nullopt).value().rows.size();
+        return n;
+    }
+};
+
+/// How the input is delivered, read from its first byte.
+struct delivery {
+    std::vector<std::string_view> pieces;
+    bool half_close = false;
+    bool shutdown = false;
+    bool time_passes = false;
+};
+
+delivery plan(std::string_view payload, std::uint8_t control, std::string_view lengths) {
+    delivery d;
+    d.half_close = (control & 0x08) != 0;
+    d.shutdown = (control & 0x10) != 0;
+    d.time_passes = (control & 0x20) != 0;
+    for (unsigned char length : lengths) {
+        auto const n = std::min<std::size_t>(length, payload.size());
+        d.pieces.push_back(payload.substr(0, n));
+        payload.remove_prefix(n);
+    }
+    d.pieces.push_back(payload);
+    return d;
+}
+
+std::string expand(std::string_view text, std::string_view id) {
+    std::string out;
+    out.reserve(text.size());
+    for (;;) {
+        auto const at = text.find("{id}");
+        out.append(text.substr(0, at));
+        if (at == std::string_view::npos)
+            return out;
+        out.append(id);
+        text.remove_prefix(at + 4);
+    }
+}
+
+/// The client's end of the socketpair.
+class client {
+public:
+    explicit client(int fd) : fd_(fd) {}
+    client(client const&) = delete;
+    client& operator=(client const&) = delete;
+    ~client() { close(); }
+
+    /// Reads whatever has arrived; notes the end of the stream.
+    void receive() {
+        std::array<char, 16 * 1024> buf;
+        while (fd_ >= 0 && !eof_) {
+            auto const n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+            if (n > 0)
+                received_.append(buf.data(), static_cast<std::size_t>(n));
+            else if (n == 0 || errno == ECONNRESET)
+                eof_ = true;
+            else
+                return; // EAGAIN: nothing more for now
+        }
+    }
+
+    /// Sends what the socket takes now: the bytes sent, or nothing once the
+    /// server has closed its end.
+    std::optional<std::size_t> send(std::string_view bytes) {
+        auto const n = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0)
+            return static_cast<std::size_t>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 0;
+        return std::nullopt; // EPIPE, ECONNRESET
+    }
+
+    void half_close() { ::shutdown(fd_, SHUT_WR); }
+
+    void close() {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = -1;
+    }
+
+    bool eof() const noexcept { return eof_; }
+    std::string const& received() const noexcept { return received_; }
+
+private:
+    int fd_;
+    bool eof_ = false;
+    std::string received_;
+};
+
+/// Runs the worker until it has nothing ready, reading what it sends.
+void drain(harness& h, client& c) {
+    for (;;) {
+        auto const ran = h.worker.context().poll();
+        c.receive();
+        if (ran == 0)
+            return;
+    }
+}
+
+/// Sends all of `bytes`, running the server while the socket is full;
+/// false when the server closed first.
+bool send_all(harness& h, client& c, std::string_view bytes) {
+    int stalled = 0;
+    while (!bytes.empty()) {
+        auto const n = c.send(bytes);
+        if (!n)
+            return false;
+        bytes.remove_prefix(*n);
+        drain(h, c);
+        stalled = *n == 0 ? stalled + 1 : 0;
+        require(stalled < 3, "a connection reads what it is sent, or closes");
+    }
+    drain(h, c);
+    return true;
+}
+
+/// The deadline fires, as the worker's sweep would have it once its time
+/// has come, if one is armed.
+void time_passes(connection_type& conn) {
+    if (conn.deadline != http::detail::steady_time::max())
+        conn.on_deadline(conn.deadline);
+}
+
+/// What the responses said, for the store's counts.
+struct tally {
+    std::size_t users_created = 0;
+    std::size_t orders_created = 0;
+};
+
+void check_envelope(std::string_view body, std::string_view request_id) {
+    boost::system::error_code ec;
+    auto const v = json::parse(body, ec);
+    require(!ec && v.is_object() && v.as_object().size() == 1,
+            "an error response's body is a JSON object of one member");
+    auto const* error = v.as_object().if_contains("error");
+    require(error && error->is_object(), "an error response's body is {\"error\":{...}}");
+    auto const& e = error->as_object();
+    auto const* code = e.if_contains("code");
+    auto const* message = e.if_contains("message");
+    auto const* id = e.if_contains("request_id");
+    require(code && code->is_string() && !code->as_string().empty(),
+            "an error envelope has a code");
+    require(message && message->is_string() && !message->as_string().empty(),
+            "an error envelope has a message");
+    require(id && id->is_string() && id->as_string() == request_id,
+            "an error envelope names the response's X-Request-Id");
+    auto const* details = e.if_contains("details");
+    require(e.size() == 3u + (details ? 1u : 0u) && (!details || details->is_array()),
+            "an error envelope has code, message, request_id and perhaps details");
+}
+
+/// Parses `bytes` as the responses of one connection and checks each.
+/// A response whose Content-Length is not followed by as many bytes is
+/// taken as the answer to a HEAD only when the input holds "HEAD".
+tally check_responses(std::string_view bytes, bool may_head) {
+    tally t;
+    while (!bytes.empty()) {
+        require(bytes.starts_with("HTTP/1.1 "), "a response starts with HTTP/1.1");
+        bhttp::response_parser<bhttp::string_body> p;
+        p.eager(true);
+        p.header_limit(64 * 1024);
+        p.body_limit(16 * 1024 * 1024);
+        boost::system::error_code ec;
+        auto const n = p.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+        bool const head = may_head && p.is_header_done() && p.content_length().value_or(0) != 0 &&
+                          (ec == bhttp::error::need_more || (!ec && !p.is_done()) ||
+                           (!ec && std::string_view(p.get().body()).starts_with("HTTP/1.1 ")));
+        std::size_t used = n;
+        if (head) {
+            bhttp::response_parser<bhttp::string_body> bodiless;
+            bodiless.skip(true);
+            bodiless.header_limit(64 * 1024);
+            ec = {};
+            used = bodiless.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+            require(!ec && bodiless.is_done(), "a response to HEAD parses");
+            p.get() = bodiless.release();
+        } else {
+            require(!ec, "a response parses, whole, as HTTP/1.1");
+            require(p.is_done(), "a response is whole");
+        }
+        bytes.remove_prefix(used);
+
+        auto const& res = p.get();
+        auto const status = res.result_int();
+        require(res.version() == 11, "a response is HTTP/1.1");
+        require(status >= 100 && status <= 599, "a status is from 100 to 599");
+        if (status < 200) {
+            require(status == 100 && res.begin() == res.end(),
+                    "an interim response is 100 Continue");
+            continue;
+        }
+        require(status < 500 || status == 501, "no 5xx but 501 not_implemented");
+        require(res.count(bhttp::field::content_length) == 1 ||
+                    ((status == 204 || status == 304) && !res.count(bhttp::field::content_length)),
+                "a response has one Content-Length");
+        require(!res.count(bhttp::field::transfer_encoding), "a response is not chunked");
+        require(res.count(bhttp::field::date) == 1, "a response has one Date");
+        require(res.count("X-Request-Id") == 1, "a response has one X-Request-Id");
+        auto const request_id = std::string_view(res["X-Request-Id"]);
+        if (head)
+            continue;
+        std::string_view const body = res.body();
+        if (status >= 400) {
+            require(res[bhttp::field::content_type] == "application/json",
+                    "an error response is application/json");
+            check_envelope(body, request_id);
+        } else if (status == 201) {
+            boost::system::error_code jec;
+            auto const v = json::parse(body, jec);
+            require(!jec && v.is_object(), "a 201's body is a JSON object");
+            auto const& o = v.as_object();
+            bool const user = o.contains("email");
+            bool const order = o.contains("item");
+            require(user != order, "a 201 shows a user or an order");
+            t.users_created += user ? 1 : 0;
+            t.orders_created += order ? 1 : 0;
+        }
+    }
+    return t;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
+    static harness& h = *new harness; // never destroyed: the worker outlives every input
+    if (size == 0)
+        return 0;
+    auto const text = apikit_fuzz::as_text(data, size);
+    auto const control = static_cast<std::uint8_t>(text[0] - '0');
+    auto const cuts = std::min<std::size_t>(control & 0x07, text.size() - 1);
+
+    h.reset();
+    auto const users_before = h.user_count();
+    auto const orders_before = h.order_count();
+    std::string const payload = expand(text.substr(1 + cuts), h.ada_id);
+    auto const d = plan(payload, control, text.substr(1, cuts));
+
+    int fds[2];
+    require(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0,
+            "socketpair");
+    client c(fds[1]);
+    http::detail::socket_type socket(h.worker.context());
+    boost::system::error_code ec;
+    socket.assign(boost::asio::ip::tcp::v4(), fds[0], ec);
+    require(!ec, "the server's end of the socketpair is assigned");
+    auto conn = std::make_shared<connection_type>(h.worker, h.chain, std::move(socket));
+    conn->start();
+    drain(h, c);
+
+    bool open = true;
+    for (std::size_t i = 0; i < d.pieces.size() && open; ++i) {
+        if (d.shutdown && i + 1 == d.pieces.size()) {
+            conn->on_shutdown();
+            drain(h, c);
+        }
+        open = send_all(h, c, d.pieces[i]);
+        if (d.time_passes && i == 0) {
+            time_passes(*conn);
+            drain(h, c);
+        }
+    }
+    if (d.half_close) {
+        c.half_close();
+        drain(h, c);
+    }
+    // Everything is sent: the connection has answered and closed (or is
+    // closing), or it waits with a deadline armed, which answers or closes
+    // once it fires. Lingering and idle waiting are deadlines too.
+    for (int round = 0; !c.eof(); ++round) {
+        require(round < 4, "a connection closes once its deadlines have passed");
+        require(conn->deadline != http::detail::steady_time::max(),
+                "a connection waiting for bytes has a deadline armed");
+        time_passes(*conn);
+        drain(h, c);
+    }
+    c.close(); // ends the lingering close
+    drain(h, c);
+    require(conn.use_count() == 1, "a closed connection is released");
+    conn.reset();
+    require(h.worker.connections() == 0, "the worker forgets a closed connection");
+    h.log->flush();
+
+    auto const t = check_responses(c.received(), payload.find("HEAD") != std::string::npos);
+    require(h.user_count() - users_before == t.users_created,
+            "the users created are the 201s that show a user");
+    require(h.order_count() - orders_before == t.orders_created,
+            "the orders created are the 201s that show an order");
+    return 0;
+}
