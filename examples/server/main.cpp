@@ -48,8 +48,6 @@ namespace {
 
 namespace rl = apikit::ratelimit;
 
-using log_type = apikit::log_writer<apikit::fd_sink>;
-
 // `"name":"value"` for a log line's context, after a ',' unless first.
 void add_member(std::string& context, std::string_view name, std::string_view value) {
     if (!context.empty())
@@ -72,18 +70,26 @@ cursor_secret(sample::server_options const& o) {
     return {boost::system::in_place_value, std::move(key)};
 }
 
-int run(sample::server_options const& o, std::string secret, std::shared_ptr<log_type> const& log) {
+int run(sample::server_options const& o) {
+    auto secret = cursor_secret(o);
+    if (!secret) { // for the person at the terminal: text, before anything is logged
+        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
+        return 2;
+    }
+
+    // From here on, every line is a JSON log line on stdout.
     // [parts]
     sample::server::parts_type parts;
     parts.http.address = o.address;
     parts.http.port = o.port;
     parts.http.threads = o.threads;
-    parts.log = log;
+    parts.log = std::make_shared<apikit::log_writer<apikit::fd_sink>>(apikit::fd_sink{});
     std::vector<std::string_view> proxies(o.trusted_proxies.begin(), o.trusted_proxies.end());
     parts.trusted_proxies = rl::trusted_proxies::parse(proxies).value();
-    parts.cursor_key = std::move(secret);
+    parts.cursor_key = std::move(*secret);
     // parts.users: in memory, the default.
     // [parts]
+    auto const log = parts.log;
 
 #if APIKIT_SERVER_REDIS
     std::optional<sample::redis_link> redis; // outlives the server, which uses it
@@ -152,20 +158,14 @@ int main(int argc, char** argv) {
         return 2;
     }
 #endif
-    auto secret = cursor_secret(*options);
-    if (!secret) {
-        fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
-        return 2;
-    }
-
-    // From here on, every line is a JSON log line on stdout.
-    auto const log = std::make_shared<log_type>(apikit::fd_sink{});
     try {
-        return run(*options, std::move(*secret), log);
+        return run(*options);
     } catch (std::exception const& e) {
+        // The log writer flushed what it held when it was destroyed; this
+        // line comes after it, on stdout too.
         std::string context;
         add_member(context, "error", e.what());
-        log->append(sample::log_line("error", "stopped on an error", context));
+        fmt::print("{}", sample::log_line("error", "stopped on an error", context));
         return 1;
     }
 }
