@@ -8,8 +8,8 @@
 #   plain_find_package  configure the consumer with a plain find_package(apikit)
 #   add_subdirectory    build the consumer with apikit's source tree inside it,
 #                       run it, and check none of apikit's tests or examples came along
-#   fetchcontent        configure the consumer through FetchContent, pointed at
-#                       the source tree instead of the network
+#   fetchcontent        build the consumer through FetchContent_Declare(SOURCE_DIR),
+#                       run it, and check none of apikit's tests or examples came along
 cmake_minimum_required(VERSION 3.25)
 
 foreach(var STEP APIKIT_SOURCE_DIR APIKIT_BINARY_DIR APIKIT_VERSION CONSUMER_SOURCE_DIR WORK_DIR
@@ -104,10 +104,8 @@ elseif(STEP STREQUAL "add_subdirectory")
     message(FATAL_ERROR "apikit's own programs were built inside the consumer's build: ${programs}")
   endif()
 elseif(STEP STREQUAL "fetchcontent")
-  # FETCHCONTENT_SOURCE_DIR_APIKIT is FetchContent's own override: the
-  # declared repository is never contacted.
-  configure_consumer(fetchcontent "-DFETCHCONTENT_SOURCE_DIR_APIKIT=${APIKIT_SOURCE_DIR}"
-    -DFETCHCONTENT_FULLY_DISCONNECTED=ON)
+  configure_consumer(fetchcontent "-DAPIKIT_SOURCE_DIR=${APIKIT_SOURCE_DIR}")
+  build_and_run_consumer()
 else()
   message(FATAL_ERROR "unknown STEP ${STEP}")
 endif()

@@ -1,5 +1,3 @@
 include(FetchContent)
-FetchContent_Declare(apikit
-  GIT_REPOSITORY https://github.com/apikit/apikit.git
-  GIT_TAG v0.1.0)
+FetchContent_Declare(apikit SOURCE_DIR ${APIKIT_SOURCE_DIR}) # a clone of apikit on this machine
 FetchContent_MakeAvailable(apikit)

@@ -1,1 +1,1 @@
-find_package(apikit 0.1 CONFIG REQUIRED COMPONENTS redis)
+find_package(apikit CONFIG REQUIRED COMPONENTS redis)
