@@ -29,6 +29,12 @@
 // list OPTIONS answers with), a path with a malformed %-escape a 400.
 // HEAD runs the GET handler (the server drops the body); OPTIONS, unless a
 // route registers it, is a 204 with `Allow`.
+//
+// Before a handler runs, the app records its route's pattern on the request
+// (`request::route()`: `/users/:id`, a view of the router's copy, so it
+// costs no allocation), which layers read on the way back: the access log's
+// `route`, per-route figures. No handler, no pattern: a request the app
+// answers itself (404, 405, its OPTIONS) has none.
 
 #include <apikit/api/method.hpp>
 #include <apikit/api/router.hpp>
