@@ -87,8 +87,9 @@ inline constexpr std::string_view usage_text =
     "                    when keying clients; may be repeated (default: none)\n"
     "  --help            print this text and exit\n"
     "\n"
-    "Logs one JSON line with the bound address and port when listening, then one\n"
-    "JSON access-log line per request; SIGINT or SIGTERM stops it gracefully.\n";
+    "Standard output holds JSON log lines only: one with the bound address and\n"
+    "port when listening, then one access-log line per request (pipe it to jq).\n"
+    "SIGINT or SIGTERM stops it gracefully.\n";
 
 namespace detail {
 
