@@ -45,10 +45,13 @@ template <api::cursor_codec Codec>
 api::api_result<api::cursor_page<user>>
 list_users(std::map<user_key, user> const& table, Codec const& codec,
            std::optional<std::string_view> limit, std::optional<std::string_view> cursor) {
+    // The listing's cursors are good here alone: another listing's, or this
+    // one's under another filter, are a 400 like a forged one.
+    api::cursor_scope const scope("users");
     auto const n = api::parse_limit(limit); // 422 naming limit when bad
     if (!n)
         return n.error();
-    auto const after = api::parse_cursor<user_key>(codec, cursor); // 400 invalid_cursor
+    auto const after = api::parse_cursor<user_key>(codec, scope, cursor); // 400 invalid_cursor
     if (!after)
         return after.error();
 
@@ -56,7 +59,7 @@ list_users(std::map<user_key, user> const& table, Codec const& codec,
     auto const next = api::keyset_page(table, {*after, *n, api::sort_order::descending},
                                        [&](auto const& row) { page.data.push_back(row.second); });
     if (next)
-        page.next_cursor = api::encode_cursor(codec, *next);
+        page.next_cursor = api::encode_cursor(codec, scope, *next);
     return page;
 }
 // [list]
@@ -93,10 +96,24 @@ int main() {
     } while (cursor);
     // [walk]
 
+    // [scope]
+    // A cursor of Ada's orders is good on Ada's orders alone.
+    api::cursor_scope const adas_orders("orders", "user_ada"); // GET /users/user_ada/orders
+    api::cursor_scope const bobs_orders("orders", "user_bob"); // GET /users/user_bob/orders
+    api::cursor_scope const all_users("users");                // GET /users
+    auto const text = api::encode_cursor(codec, adas_orders, user_key{1705312800000, "order_1"});
+    for (auto const* scope : {&adas_orders, &bobs_orders, &all_users}) {
+        auto const after = api::parse_cursor<user_key>(codec, *scope, std::string_view(text));
+        fmt::print("{} ", after ? "ok" : after.error().code_name()); // a 400 where it is foreign
+    }
+    fmt::print("\n"); // ok invalid_cursor invalid_cursor
+    // [scope]
+
     // [json-cursor]
     api::json_cursor const plain;
-    fmt::print("{}\n", api::encode_cursor(plain, api::id_position<std::int64_t>{123}));
-    // eyJpZCI6MTIzfQ==
+    api::cursor_scope const users("users");
+    fmt::print("{}\n", api::encode_cursor(plain, users, api::id_position<std::int64_t>{123}));
+    // NTp1c2Vyczt7ImlkIjoxMjN9, base64url of 5:users;{"id":123}
     // [json-cursor]
 
     // [bad-input]

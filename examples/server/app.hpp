@@ -124,25 +124,27 @@ struct keyset_args {
 };
 
 inline api::api_result<keyset_args> parse_keyset_args(http::request const& req,
-                                                      api::signed_cursor const& cursors) {
+                                                      api::signed_cursor const& cursors,
+                                                      api::cursor_scope const& scope) {
     auto const limit_text = req.query("limit");
     auto const cursor_text = req.query("cursor");
     auto limit = api::parse_limit(as_view(limit_text));
     if (!limit)
         return limit.error();
-    auto after = api::parse_cursor<position>(cursors, as_view(cursor_text));
+    auto after = api::parse_cursor<position>(cursors, scope, as_view(cursor_text));
     if (!after)
         return after.error();
     return keyset_args{*limit, std::move(*after)};
 }
 
-/// Answers with a cursor page of `rows`, its next cursor signed by `cursors`.
+/// Answers with a cursor page of `rows`, its next cursor signed by `cursors`
+/// for `scope`.
 template <class Record>
 void send_cursor_page(http::response& res, keyset_rows<Record> const& rows,
-                      api::signed_cursor const& cursors) {
+                      api::signed_cursor const& cursors, api::cursor_scope const& scope) {
     std::optional<std::string> next;
     if (rows.next)
-        next = api::encode_cursor(cursors, *rows.next);
+        next = api::encode_cursor(cursors, scope, *rows.next);
     res.content_type("application/json");
     res.body().clear();
     append_cursor_page(res.body(), std::span(rows.rows), next);
@@ -210,21 +212,21 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
     });
     // [make-app]
 
-    app.get("/users", [&store, &cursors](http::exchange& ex) {
+    app.get("/users", [&store, &cursors, scope = api::cursor_scope("users")](http::exchange& ex) {
         auto const& req = ex.request();
         if (req.query("page") || req.query("per_page"))
             return detail::list_users_by_offset(store, ex);
-        auto args = detail::parse_keyset_args(req, cursors);
+        auto args = detail::parse_keyset_args(req, cursors, scope);
         if (!args)
             return ex.response().error(args.error());
         detail::ask<keyset_rows<user>>(
             store, ex,
             [&](auto done) { store.async_list_users(args->limit, args->after, std::move(done)); },
-            [&cursors](http::response& res, boost::system::error_code ec,
-                       keyset_rows<user> const& rows) {
+            [&cursors, &scope](http::response& res, boost::system::error_code ec,
+                               keyset_rows<user> const& rows) {
                 if (ec)
                     return res.error(api::api_error(ec));
-                detail::send_cursor_page(res, rows, cursors);
+                detail::send_cursor_page(res, rows, cursors, scope);
             });
     });
 
@@ -241,7 +243,9 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
 
     app.get("/users/:id/orders", [&store, &cursors](http::exchange& ex) {
         auto const user_id = ex.request().param<std::string_view>("id").value();
-        auto args = detail::parse_keyset_args(ex.request(), cursors);
+        // A cursor of one user's orders is good for that user's alone.
+        api::cursor_scope scope("orders", user_id);
+        auto args = detail::parse_keyset_args(ex.request(), cursors, scope);
         if (!args)
             return detail::refuse_unless_found(store, ex, user_id, args.error());
         detail::ask<keyset_rows<order>>(
@@ -249,11 +253,11 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
             [&](auto done) {
                 store.async_list_orders(user_id, args->limit, args->after, std::move(done));
             },
-            [&cursors](http::response& res, boost::system::error_code ec,
-                       keyset_rows<order> const& rows) {
+            [&cursors, scope = std::move(scope)](http::response& res, boost::system::error_code ec,
+                                                 keyset_rows<order> const& rows) {
                 if (ec)
                     return detail::answer_error(res, ec);
-                detail::send_cursor_page(res, rows, cursors);
+                detail::send_cursor_page(res, rows, cursors, scope);
             });
     });
 

@@ -49,20 +49,29 @@ struct format_returning_string {
 // cursor_codec ------------------------------------------------------------
 
 struct cursor_codec_archetype {
-    std::string encode(boost::json::value const&) const { return "c"; }
-    apikit::result<boost::json::value> decode(std::string_view) const {
+    std::string encode(api::cursor_scope const&, boost::json::value const&) const { return "c"; }
+    apikit::result<boost::json::value> decode(api::cursor_scope const&, std::string_view) const {
         return apikit::make_error_code(apikit::errc::invalid_cursor);
     }
 };
 
 struct codec_that_throws_away_errors {
-    std::string encode(boost::json::value const&) const { return "c"; }
-    boost::json::value decode(std::string_view) const { return {}; }
+    std::string encode(api::cursor_scope const&, boost::json::value const&) const { return "c"; }
+    boost::json::value decode(api::cursor_scope const&, std::string_view) const { return {}; }
 };
 
 struct codec_with_mutable_decode {
+    std::string encode(api::cursor_scope const&, boost::json::value const&) const { return "c"; }
+    apikit::result<boost::json::value> decode(api::cursor_scope const&, std::string_view) {
+        return apikit::make_error_code(apikit::errc::invalid_cursor);
+    }
+};
+
+// A codec as it was before cursors were bound to their listing: it would
+// decode a cursor of any listing in any other.
+struct codec_without_scope {
     std::string encode(boost::json::value const&) const { return "c"; }
-    apikit::result<boost::json::value> decode(std::string_view) {
+    apikit::result<boost::json::value> decode(std::string_view) const {
         return apikit::make_error_code(apikit::errc::invalid_cursor);
     }
 };
@@ -117,6 +126,7 @@ static_assert(api::cursor_codec<api::json_cursor>);
 static_assert(api::cursor_codec<api::signed_cursor>);
 static_assert(!api::cursor_codec<codec_that_throws_away_errors>, "decoding is fallible");
 static_assert(!api::cursor_codec<codec_with_mutable_decode>, "a codec is shared: decode is const");
+static_assert(!api::cursor_codec<codec_without_scope>, "a cursor is bound to its listing");
 
 static_assert(api::keyset_key<keyset_key_archetype>, "the archetype must model keyset_key");
 static_assert(api::keyset_key<api::id_position<std::int64_t>>);
@@ -130,9 +140,11 @@ TEST_CASE("the archetypes work where their concepts are expected") {
     CHECK(api::render<error_format_archetype>(e) == "not_found");
 
     cursor_codec_archetype const codec;
-    auto const cursor = api::encode_cursor(codec, keyset_key_archetype{7});
+    api::cursor_scope const scope("things");
+    auto const cursor = api::encode_cursor(codec, scope, keyset_key_archetype{7});
     CHECK(cursor == "c");
-    auto const after = api::parse_cursor<keyset_key_archetype>(codec, std::string_view(cursor));
+    auto const after =
+        api::parse_cursor<keyset_key_archetype>(codec, scope, std::string_view(cursor));
     REQUIRE(after.has_error());
     CHECK(after.error().code == apikit::errc::invalid_cursor);
 

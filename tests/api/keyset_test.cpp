@@ -200,6 +200,7 @@ TEST_CASE("keyset_page: inserts and deletes between pages never skip or repeat a
 
 TEST_CASE("a whole walk through cursors: encode the next position, parse it back, continue") {
     api::signed_cursor const codec(std::string(32, 's'));
+    api::cursor_scope const scope("users");
     std::map<key, user> rows;
     for (int i = 0; i < 45; ++i) {
         auto const id = "user_" + std::to_string(100 + i);
@@ -211,14 +212,14 @@ TEST_CASE("a whole walk through cursors: encode the next position, parse it back
     do {
         auto const limit = api::parse_limit("20").value();
         auto const after = api::parse_cursor<key>(
-            codec, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+            codec, scope, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
         REQUIRE(after.has_value());
         api::cursor_page<user> page;
         auto const next =
             api::keyset_page(rows, {*after, limit, api::sort_order::descending},
                              [&](auto const& row) { page.data.push_back(row.second); });
         if (next)
-            page.next_cursor = api::encode_cursor(codec, *next);
+            page.next_cursor = api::encode_cursor(codec, scope, *next);
         for (auto const& u : page.data)
             ids.push_back(u.id);
         auto const json = boost::json::value_from(page);

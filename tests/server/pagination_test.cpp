@@ -170,14 +170,19 @@ TEST_CASE("GET /users: a tampered, truncated or foreign cursor is a 400 invalid_
     bad.push_back("not a cursor at all!");
     bad.push_back(std::string(5000, 'A'));
     // A well-formed cursor signed under another key: another deployment's.
+    apikit::api::cursor_scope const users("users");
     apikit::api::signed_cursor const foreign(std::string(32, 'z'));
-    bad.push_back(apikit::api::encode_cursor(foreign, sample::position{1, "user_x"}));
+    bad.push_back(apikit::api::encode_cursor(foreign, users, sample::position{1, "user_x"}));
     // Unsigned JSON of the right shape, as a client might forge it.
-    bad.push_back(apikit::api::json_cursor{}.encode(json::value{{"key", 1}, {"id", "user_x"}}));
+    bad.push_back(
+        apikit::api::json_cursor{}.encode(users, json::value{{"key", 1}, {"id", "user_x"}}));
     // Signed by this server but of the wrong shape.
     apikit::api::signed_cursor const ours(cursor_secret);
-    bad.push_back(ours.encode(json::value{{"id", 1}}));
-    bad.push_back(ours.encode(json::value{{"key", -1}, {"id", "user_x"}}));
+    bad.push_back(ours.encode(users, json::value{{"id", 1}}));
+    bad.push_back(ours.encode(users, json::value{{"key", -1}, {"id", "user_x"}}));
+    // Signed by this server, of the right shape, for another listing.
+    bad.push_back(ours.encode(apikit::api::cursor_scope("orders"),
+                              json::value{{"key", 1}, {"id", "user_x"}}));
 
     for (auto const& cursor : bad) {
         CAPTURE(cursor);
@@ -273,4 +278,44 @@ TEST_CASE("GET /users/:id/orders: pages walk every order once across inserts") {
     });
     CHECK(seen.ids == placed);
     CHECK(seen.pages == 5);
+}
+
+TEST_CASE("a cursor is good only in the listing, and for the user, that issued it") {
+    running_server server;
+    client c(server.port());
+    sign_up_many(server, c, 3, "u");
+    auto const ada = id_of(body_json(c.get("/users")).at("data").at(0).as_object());
+    auto const bob = id_of(body_json(c.get("/users")).at("data").at(1).as_object());
+    auto const adas = "/users/" + ada + "/orders";
+    auto const bobs = "/users/" + bob + "/orders";
+    for (auto const& orders : {adas, bobs})
+        for (int i = 0; i < 3; ++i)
+            REQUIRE(c.post(orders, R"({"item":"book","quantity":1})").result_int() == 201);
+
+    auto const users_cursor = first_cursor(c, "/users");
+    auto const adas_cursor = first_cursor(c, adas);
+    auto const bobs_cursor = first_cursor(c, bobs);
+    // Each is good where it came from.
+    CHECK(c.get(with_query(adas, "cursor", adas_cursor)).result_int() == 200);
+    CHECK(c.get(with_query(bobs, "cursor", bobs_cursor)).result_int() == 200);
+    CHECK(c.get(with_query("/users", "cursor", users_cursor)).result_int() == 200);
+
+    auto const misplaced = [&](std::string const& target, std::string const& cursor) {
+        CAPTURE(target);
+        auto const error =
+            check_error(c.get(with_query(target, "cursor", cursor)), 400, "invalid_cursor");
+        CHECK(error.at("message").as_string() == "The pagination cursor is invalid");
+        auto const details = details_of(error);
+        REQUIRE(details.size() == 1);
+        CHECK(details[0].first == "cursor");
+        CHECK(details[0].second == "is not a cursor this listing issued");
+    };
+    misplaced(adas, users_cursor);    // the users listing's, on orders
+    misplaced("/users", adas_cursor); // an orders listing's, on users
+    misplaced(bobs, adas_cursor);     // Ada's orders' on Bob's
+    misplaced(adas, bobs_cursor);     // and back
+    misplaced(adas + "?limit=1", bobs_cursor);
+    // A user that does not exist is still a 404 first.
+    check_error(c.get(with_query("/users/user_nobody/orders", "cursor", adas_cursor)), 404,
+                "not_found");
 }

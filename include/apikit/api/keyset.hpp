@@ -19,7 +19,8 @@
 //                     std::set, …) or a sorted range, for in-memory stores;
 //                     a SQL store expresses the same query as
 //                     `WHERE (key, id) > ($1, $2) ORDER BY key, id LIMIT n`
-//   encode_cursor, parse_cursor   key ⇄ cursor text through a cursor_codec
+//   encode_cursor, parse_cursor   key ⇄ cursor text through a cursor_codec,
+//                     bound to the listing's cursor_scope
 
 #include <apikit/api/cursor.hpp>
 #include <apikit/api/error.hpp>
@@ -232,23 +233,25 @@ keyset_page(Range const& rows, keyset_query<detail::projected_key_t<Range, Proj>
                                          q.limit, proj, visit);
 }
 
-/// The cursor text for the position `after`.
+/// The cursor text for the position `after` in the listing `scope`.
 template <class Key, class Codec>
-[[nodiscard]] std::string encode_cursor(Codec const& codec, Key const& after) {
+[[nodiscard]] std::string encode_cursor(Codec const& codec, cursor_scope const& scope,
+                                        Key const& after) {
     static_assert(keyset_key<Key>,
                   "apikit::api::encode_cursor's Key must model apikit::api::keyset_key");
     static_assert(cursor_codec<Codec>,
                   "apikit::api::encode_cursor's Codec must model apikit::api::cursor_codec");
-    return codec.encode(boost::json::value_from(after));
+    return codec.encode(scope, boost::json::value_from(after));
 }
 
-/// The position a `cursor` query parameter names: std::nullopt when the
-/// parameter is absent (the first page); a 400 `invalid_cursor` api_error,
-/// with details naming the field `cursor`, when its text is not a cursor this
-/// codec made for a `Key` (an empty `?cursor=` included).
+/// The position a `cursor` query parameter names in the listing `scope`:
+/// std::nullopt when the parameter is absent (the first page); a 400
+/// `invalid_cursor` api_error, with details naming the field `cursor`, when
+/// its text is not a cursor this codec made for a `Key` in this same scope
+/// (an empty `?cursor=` included, and a cursor of another listing or filter).
 template <class Key, class Codec>
-[[nodiscard]] api_result<std::optional<Key>> parse_cursor(Codec const& codec,
-                                                          std::optional<std::string_view> text) {
+[[nodiscard]] api_result<std::optional<Key>>
+parse_cursor(Codec const& codec, cursor_scope const& scope, std::optional<std::string_view> text) {
     static_assert(keyset_key<Key>,
                   "apikit::api::parse_cursor's Key must model apikit::api::keyset_key");
     static_assert(cursor_codec<Codec>,
@@ -259,7 +262,7 @@ template <class Key, class Codec>
         return api_error(errc::invalid_cursor, {},
                          {{"cursor", "is not a cursor this listing issued"}});
     };
-    auto position = codec.decode(*text);
+    auto position = codec.decode(scope, *text);
     if (!position)
         return invalid();
     auto key = boost::json::try_value_to<Key>(*position);

@@ -2,19 +2,31 @@
 #define APIKIT_API_SIGNED_CURSOR_HPP
 
 // A cursor the client cannot forge: the compact JSON position signed with
-// HMAC-SHA256 under a server key. The text is base64url (with padding) of
+// HMAC-SHA256 under a server key, and bound to its scope (the listing that
+// issued it, and its filter). The text is base64url (with padding) of
 //
-//   version (1 byte, = 1) | key id (1 byte) | JSON | HMAC-SHA256 (32 bytes)
+//   version (1 byte, = 2) | key id (1 byte) | JSON | HMAC-SHA256 (32 bytes)
 //
-// where the MAC covers everything before it. The version byte lets the layout
-// change later without misreading old cursors; the key id lets the server
-// rotate its key: sign with the new key, and keep verifying cursors still in
-// flight under the retired ones until they have aged out.
+// where the MAC covers
+//
+//   version | key id | the scope's bytes | JSON
+//
+// The scope is signed but not sent, so it makes no cursor longer, and a cursor
+// verifies only in the scope it was made in — a cursor of another listing,
+// or of the same listing under another filter, fails its MAC like a forged
+// one. (The scope's bytes are self-delimiting, so no scope and JSON sign as
+// another scope and JSON.) The version byte lets the layout change without
+// misreading old cursors: version 1, before scopes were signed, is refused,
+// since its cursors name no listing. The key id lets the server rotate its
+// key: sign with the new key, and keep verifying cursors still in flight
+// under the retired ones until they have aged out.
 //
 // Decoding checks, in this order, length, base64url, version, key id, and the
 // MAC (in constant time) before it parses a single byte of JSON, so a
-// tampered, truncated or foreign cursor, or any other bytes, is
+// tampered, truncated, foreign or misplaced cursor, or any other bytes, is
 // errc::invalid_cursor and unauthenticated input never reaches the parser.
+// A codec is immutable once built: any number of threads encode and decode
+// through one.
 
 #include <apikit/api/cursor.hpp>
 #include <apikit/core/base64url.hpp>
@@ -44,7 +56,8 @@ struct cursor_key {
 
 class signed_cursor {
 public:
-    static constexpr unsigned char format_version = 1;
+    /// 2: the MAC covers the scope. Version 1 cursors are refused.
+    static constexpr unsigned char format_version = 2;
     /// HMAC-SHA256 wants a key at least as long as its output (RFC 2104 §3).
     static constexpr std::size_t min_secret_size = 32;
 
@@ -68,18 +81,24 @@ public:
         }
     }
 
-    [[nodiscard]] std::string encode(boost::json::value const& position) const {
+    [[nodiscard]] std::string encode(cursor_scope const& scope,
+                                     boost::json::value const& position) const {
         auto const& key = keys_.front();
+        auto const json = boost::json::serialize(position);
         std::string bytes;
+        bytes.reserve(header_size + scope.bytes().size() + json.size() + mac_size);
         bytes.push_back(static_cast<char>(format_version));
         bytes.push_back(static_cast<char>(key.id));
-        bytes.append(boost::json::serialize(position));
+        bytes.append(scope.bytes());
+        bytes.append(json);
         auto const mac = key.mac.sign(bytes);
+        bytes.erase(header_size, scope.bytes().size()); // signed, not sent
         bytes.append(as_string_view(mac));
         return base64url::encode(bytes, base64url::padding::include);
     }
 
-    [[nodiscard]] apikit::result<boost::json::value> decode(std::string_view text) const {
+    [[nodiscard]] apikit::result<boost::json::value> decode(cursor_scope const& scope,
+                                                            std::string_view text) const {
         if (text.empty() || text.size() > max_cursor_size)
             return detail::invalid_cursor();
         auto const bytes = base64url::decode(text);
@@ -91,11 +110,16 @@ public:
         auto const* key = find_key(static_cast<std::uint8_t>(b[1]));
         if (key == nullptr)
             return detail::invalid_cursor();
-        auto const signed_part = b.substr(0, b.size() - mac_size);
+        auto const json = b.substr(header_size, b.size() - header_size - mac_size);
+        std::string signed_part;
+        signed_part.reserve(header_size + scope.bytes().size() + json.size());
+        signed_part.append(b.substr(0, header_size));
+        signed_part.append(scope.bytes());
+        signed_part.append(json);
         auto const mac = key->mac.sign(signed_part);
-        if (!constant_time_equal(as_string_view(mac), b.substr(signed_part.size())))
+        if (!constant_time_equal(as_string_view(mac), b.substr(b.size() - mac_size)))
             return detail::invalid_cursor();
-        return detail::parse_cursor_json(signed_part.substr(header_size));
+        return detail::parse_cursor_json(json);
     }
 
 private:
