@@ -141,10 +141,21 @@ public:
                            to_completion<order_ptr>(std::forward<Handler>(h)));
     }
     template <class Handler>
+    void async_find_order(std::string_view user_id, std::string_view order_id, Handler&& h) {
+        ops().find_order(store_, user_id, order_id,
+                         to_completion<order_ptr>(std::forward<Handler>(h)));
+    }
+    template <class Handler>
     void async_list_orders(std::string_view user_id, std::size_t limit,
                            std::optional<position> const& after, Handler&& h) {
         ops().list_orders(store_, user_id, limit, after,
                           to_completion<keyset_rows<order>>(std::forward<Handler>(h)));
+    }
+    template <class Handler>
+    void async_list_orders_offset(std::string_view user_id, std::size_t offset, std::size_t count,
+                                  Handler&& h) {
+        ops().list_orders_offset(store_, user_id, offset, count,
+                                 to_completion<offset_rows<order>>(std::forward<Handler>(h)));
     }
 
     /// The store, when it is an `S`; else null.
@@ -164,8 +175,11 @@ private:
                            completion<keyset_rows<user>>);
         void (*list_users_offset)(void*, std::size_t, std::size_t, completion<offset_rows<user>>);
         void (*create_order)(void*, std::string_view, new_order, completion<order_ptr>);
+        void (*find_order)(void*, std::string_view, std::string_view, completion<order_ptr>);
         void (*list_orders)(void*, std::string_view, std::size_t, std::optional<position> const&,
                             completion<keyset_rows<order>>);
+        void (*list_orders_offset)(void*, std::string_view, std::size_t, std::size_t,
+                                   completion<offset_rows<order>>);
     };
 
     template <class S>
@@ -187,9 +201,16 @@ private:
         [](void* p, std::string_view user_id, new_order in, completion<order_ptr> h) {
             static_cast<S*>(p)->async_create_order(user_id, std::move(in), std::move(h));
         },
+        [](void* p, std::string_view user_id, std::string_view order_id, completion<order_ptr> h) {
+            static_cast<S*>(p)->async_find_order(user_id, order_id, std::move(h));
+        },
         [](void* p, std::string_view user_id, std::size_t limit,
            std::optional<position> const& after, completion<keyset_rows<order>> h) {
             static_cast<S*>(p)->async_list_orders(user_id, limit, after, std::move(h));
+        },
+        [](void* p, std::string_view user_id, std::size_t offset, std::size_t count,
+           completion<offset_rows<order>> h) {
+            static_cast<S*>(p)->async_list_orders_offset(user_id, offset, count, std::move(h));
         },
     };
 

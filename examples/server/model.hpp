@@ -11,6 +11,8 @@
 // once when it is published: serving a record or a page of them is then a
 // copy of bytes, not a conversion per request.
 
+#include <apikit/api/keyset.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -39,6 +41,11 @@ struct order {
     std::uint64_t seq; ///< insertion order among all orders; never shown
     std::string json;
 };
+
+/// Where a page of a listing stops: the sort key (seq) and the id of its
+/// last row, the cursor's content `{"key":17,"id":"user_…"}`. The next page
+/// starts strictly after it.
+using position = apikit::api::keyset_position<std::uint64_t, std::string>;
 
 /// What a sign-up gives: validated, not yet stored.
 struct new_user {

@@ -32,7 +32,9 @@
 // back even when the wall clock does; the id is the tie-breaker the keyset
 // pattern asks for, and what a SQL table keyed by (created_at, id) would
 // need. A page resumes strictly after the last row it returned, so rows
-// inserted or deleted between pages are never skipped or repeated.
+// inserted or deleted between pages are never skipped or repeated. Offset
+// pages, the other kind every listing takes, count from the newest row.
+// A user's orders are kept with the user, in that order and by id.
 
 #include "model.hpp"
 
@@ -61,11 +63,6 @@
 #include <vector>
 
 namespace sample {
-
-/// Where a page stops: the sort key (seq) and the id of its last row, the
-/// cursor's content `{"key":17,"id":"user_…"}`. The next page starts
-/// strictly after it.
-using position = apikit::api::keyset_position<std::uint64_t, std::string>;
 
 /// One page of a keyset listing, newest first.
 template <class T>
@@ -109,8 +106,12 @@ struct completion_archetype {
 ///   async_list_users(limit, after, h)      keyset_rows<user>  newest first
 ///   async_list_users_offset(off, n, h)     offset_rows<user>  and the total
 ///   async_create_order(user_id, order, h)  order_ptr          not_found: no such user
+///   async_find_order(user_id, order_id, h) order_ptr          not_found: no such user;
+///                                                             null: no such order of theirs
 ///   async_list_orders(user_id, limit,      keyset_rows<order> not_found: no such user
 ///                     after, h)
+///   async_list_orders_offset(user_id,      offset_rows<order> not_found: no such user
+///                            off, n, h)
 ///
 /// Any other error is the store's failure (a database that cannot be
 /// reached), answered as apikit's errc for it says (503 for an outage).
@@ -121,14 +122,17 @@ concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std:
                               detail::completion_archetype<keyset_rows<user>> on_users,
                               detail::completion_archetype<offset_rows<user>> on_page,
                               detail::completion_archetype<order_ptr> on_order,
-                              detail::completion_archetype<keyset_rows<order>> on_orders) {
+                              detail::completion_archetype<keyset_rows<order>> on_orders,
+                              detail::completion_archetype<offset_rows<order>> on_order_page) {
     { cs.completes_inline() } -> std::same_as<bool>;
     s.async_create_user(std::move(nu), std::move(on_user));
     s.async_find_user(id, std::move(on_user));
     s.async_list_users(n, after, std::move(on_users));
     s.async_list_users_offset(n, n, std::move(on_page));
     s.async_create_order(id, std::move(no), std::move(on_order));
+    s.async_find_order(id, id, std::move(on_order));
     s.async_list_orders(id, n, after, std::move(on_orders));
+    s.async_list_orders_offset(id, n, n, std::move(on_order_page));
 };
 // [user-store]
 
@@ -179,6 +183,24 @@ keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
     page.next =
         apikit::api::keyset_page(rows, {after, limit, apikit::api::sort_order::descending},
                                  [&](auto const& entry) { page.rows.push_back(entry.second); });
+    return page;
+}
+
+/// `count` rows from the `offset`-th newest, and the number of rows.
+template <class T>
+offset_rows<T> newest_first_from(ordered_rows<T> const& rows, std::size_t offset,
+                                 std::size_t count) {
+    offset_rows<T> page;
+    page.total = rows.size();
+    if (offset >= rows.size())
+        return page;
+    auto it = rows.rbegin();
+    // A std::map walks to an offset one row at a time: O(offset), the
+    // reason the cursor listing is the preferred one.
+    std::advance(it, static_cast<std::ptrdiff_t>(offset));
+    page.rows.reserve(std::min(count, rows.size() - offset));
+    for (; it != rows.rend() && page.rows.size() < count; ++it)
+        page.rows.push_back(it->second);
     return page;
 }
 
@@ -236,9 +258,20 @@ public:
         detail::complete(std::forward<Handler>(handler), create_order(user_id, std::move(in)));
     }
     template <class Handler>
+    void async_find_order(std::string_view user_id, std::string_view order_id,
+                          Handler&& handler) const {
+        detail::complete(std::forward<Handler>(handler), find_order(user_id, order_id));
+    }
+    template <class Handler>
     void async_list_orders(std::string_view user_id, std::size_t limit,
                            std::optional<position> const& after, Handler&& handler) const {
         detail::complete(std::forward<Handler>(handler), list_orders(user_id, limit, after));
+    }
+    template <class Handler>
+    void async_list_orders_offset(std::string_view user_id, std::size_t offset, std::size_t count,
+                                  Handler&& handler) const {
+        detail::complete(std::forward<Handler>(handler),
+                         list_orders_offset(user_id, offset, count));
     }
 
     // The same operations, answered directly: for tests, and for code that
@@ -266,7 +299,7 @@ public:
         row->seq = ++seq_;
         publish(*row);
         std::shared_ptr<user const> published = std::move(row);
-        by_id_.try_emplace(published->id, account{published, {}});
+        by_id_.try_emplace(published->id, account{published, {}, {}});
         users_.emplace(position{published->seq, published->id}, published);
         return published;
     }
@@ -287,19 +320,8 @@ public:
 
     /// `count` users from the `offset`-th newest, and the number of users.
     [[nodiscard]] offset_rows<user> list_users_offset(std::size_t offset, std::size_t count) const {
-        offset_rows<user> page;
         std::shared_lock lock(mutex_);
-        page.total = users_.size();
-        if (offset >= users_.size())
-            return page;
-        auto it = users_.rbegin();
-        // A std::map walks to an offset one row at a time: O(offset), the
-        // reason the cursor listing is the preferred one.
-        std::advance(it, static_cast<std::ptrdiff_t>(offset));
-        page.rows.reserve(std::min(count, users_.size() - offset));
-        for (; it != users_.rend() && page.rows.size() < count; ++it)
-            page.rows.push_back(it->second);
-        return page;
+        return detail::newest_first_from(users_, offset, count);
     }
 
     /// Removes a user and their orders; false when there was none. (No route
@@ -334,7 +356,21 @@ public:
         publish(*row);
         std::shared_ptr<order const> published = std::move(row);
         it->second.orders.emplace(position{published->seq, published->id}, published);
+        it->second.orders_by_id.try_emplace(published->id, published);
         return published;
+    }
+
+    /// The order `order_id` of user `user_id`: errc::not_found when there is
+    /// no such user, null when they have no such order (another user's
+    /// included).
+    [[nodiscard]] apikit::result<order_ptr> find_order(std::string_view user_id,
+                                                       std::string_view order_id) const {
+        std::shared_lock lock(mutex_);
+        auto const it = by_id_.find(user_id);
+        if (it == by_id_.end())
+            return apikit::make_error_code(apikit::errc::not_found);
+        auto const found = it->second.orders_by_id.find(order_id);
+        return found == it->second.orders_by_id.end() ? order_ptr() : found->second;
     }
 
     /// Up to `limit` (at least 1) of the user's orders after `after`, newest first;
@@ -349,10 +385,22 @@ public:
         return detail::newest_first(it->second.orders, limit, after);
     }
 
+    /// `count` of the user's orders from the `offset`-th newest, and the
+    /// number of their orders; errc::not_found when there is no such user.
+    [[nodiscard]] apikit::result<offset_rows<order>>
+    list_orders_offset(std::string_view user_id, std::size_t offset, std::size_t count) const {
+        std::shared_lock lock(mutex_);
+        auto const it = by_id_.find(user_id);
+        if (it == by_id_.end())
+            return apikit::make_error_code(apikit::errc::not_found);
+        return detail::newest_first_from(it->second.orders, offset, count);
+    }
+
 private:
     struct account {
         std::shared_ptr<user const> profile;
         detail::ordered_rows<order> orders;
+        detail::string_map<order_ptr> orders_by_id; // the same orders, by id
     };
 
     Clock clock_;

@@ -56,6 +56,45 @@ TEST_CASE("any_user_store: the memory store answers through it within the call")
     CHECK(moved.target<memory>() != nullptr);
 }
 
+TEST_CASE("any_user_store: the order operations reach the store, with their arguments") {
+    sample::any_user_store store(std::in_place_type<memory>, t_start);
+    auto& inner = *store.target<memory>();
+    auto const ada = inner.create_user({"ada@example.com", "Ada"}).value();
+    auto const bob = inner.create_user({"bob@example.com", "Bob"}).value();
+    auto const book = inner.create_order(ada->id, {"book", 1}).value();
+    auto const pen = inner.create_order(ada->id, {"pen", 2}).value();
+    int calls = 0;
+    store.async_find_order(ada->id, book->id, [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK_FALSE(ec);
+        CHECK(o == book);
+    });
+    store.async_find_order(bob->id, book->id, [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK_FALSE(ec);
+        CHECK_FALSE(o);
+    });
+    store.async_find_order("user_nobody", book->id, [&](error_code ec, sample::order_ptr) {
+        ++calls;
+        CHECK(ec == apikit::errc::not_found);
+    });
+    store.async_list_orders_offset(
+        ada->id, 1, 5, [&](error_code ec, sample::offset_rows<sample::order> const& page) {
+            ++calls;
+            CHECK_FALSE(ec);
+            CHECK(page.total == 2);
+            REQUIRE(page.rows.size() == 1);
+            CHECK(page.rows[0] == book); // the second newest
+        });
+    store.async_list_orders_offset("user_nobody", 0, 5,
+                                   [&](error_code ec, sample::offset_rows<sample::order> const&) {
+                                       ++calls;
+                                       CHECK(ec == apikit::errc::not_found);
+                                   });
+    CHECK(calls == 5);
+    CHECK(pen);
+}
+
 TEST_CASE("any_user_store: a store that answers later answers from its own thread") {
     sample::any_user_store store(std::in_place_type<later>, t_start);
     CHECK_FALSE(store.completes_inline());

@@ -43,10 +43,19 @@ struct user_store_archetype {
         std::move(h)(make_error_code(apikit::errc::not_found), sample::order_ptr{});
     }
     template <class H>
+    void async_find_order(std::string_view, std::string_view, H&& h) {
+        std::move(h)(make_error_code(apikit::errc::not_found), sample::order_ptr{});
+    }
+    template <class H>
     void async_list_orders(std::string_view, std::size_t, std::optional<sample::position> const&,
                            H&& h) {
         std::move(h)(make_error_code(apikit::errc::not_found),
                      sample::keyset_rows<sample::order>{});
+    }
+    template <class H>
+    void async_list_orders_offset(std::string_view, std::size_t, std::size_t, H&& h) {
+        std::move(h)(make_error_code(apikit::errc::not_found),
+                     sample::offset_rows<sample::order>{});
     }
 };
 
@@ -60,6 +69,22 @@ struct store_that_finds_synchronously : user_store_archetype {
 // Cannot list a user's orders.
 struct store_without_list_orders : user_store_archetype {
     int async_list_orders = 0;
+};
+
+// Cannot find one order.
+struct store_without_find_order : user_store_archetype {
+    int async_find_order = 0;
+};
+
+// Lists a user's orders by cursor only, not by page number.
+struct store_without_list_orders_offset : user_store_archetype {
+    int async_list_orders_offset = 0;
+};
+
+// Finds an order by its id alone, not as one of a user's.
+struct store_that_finds_orders_by_id_alone : user_store_archetype {
+    template <class H>
+    void async_find_order(std::string_view, H&&) {}
 };
 
 // Does not say whether it completes inline (the routes must know before
@@ -87,6 +112,9 @@ static_assert(sample::user_store<later_store>);
 
 static_assert(!sample::user_store<store_that_finds_synchronously>);
 static_assert(!sample::user_store<store_without_list_orders>);
+static_assert(!sample::user_store<store_without_find_order>);
+static_assert(!sample::user_store<store_without_list_orders_offset>);
+static_assert(!sample::user_store<store_that_finds_orders_by_id_alone>);
 static_assert(!sample::user_store<store_without_completes_inline>);
 static_assert(!sample::user_store<store_whose_completes_inline_is_a_number>);
 
@@ -107,5 +135,16 @@ TEST_CASE("user_store archetype: the minimal store serves through any_user_store
                                CHECK_FALSE(ec);
                                CHECK(rows.rows.empty());
                            });
-    CHECK(calls == 2);
+    store.async_find_order("user_x", "order_x", [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK(ec == apikit::errc::not_found);
+        CHECK_FALSE(o);
+    });
+    store.async_list_orders_offset(
+        "user_x", 0, 20, [&](error_code ec, sample::offset_rows<sample::order> const& rows) {
+            ++calls;
+            CHECK(ec == apikit::errc::not_found);
+            CHECK(rows.rows.empty());
+        });
+    CHECK(calls == 4);
 }

@@ -82,10 +82,24 @@ public:
               });
     }
     template <class Handler>
+    void async_find_order(std::string_view user_id, std::string_view order_id, Handler&& h) {
+        later(std::forward<Handler>(h),
+              [this, user_id = std::string(user_id), order_id = std::string(order_id)] {
+                  return inner_.find_order(user_id, order_id);
+              });
+    }
+    template <class Handler>
     void async_list_orders(std::string_view user_id, std::size_t limit,
                            std::optional<sample::position> const& after, Handler&& h) {
         later(std::forward<Handler>(h), [this, user_id = std::string(user_id), limit, after] {
             return inner_.list_orders(user_id, limit, after);
+        });
+    }
+    template <class Handler>
+    void async_list_orders_offset(std::string_view user_id, std::size_t offset, std::size_t count,
+                                  Handler&& h) {
+        later(std::forward<Handler>(h), [this, user_id = std::string(user_id), offset, count] {
+            return inner_.list_orders_offset(user_id, offset, count);
         });
     }
 

@@ -276,6 +276,63 @@ TEST_CASE("orders belong to an existing user and are listed newest first") {
     // Orders go with their user.
     REQUIRE(store.erase_user(ada->id));
     CHECK(store.list_orders(ada->id, 20, std::nullopt).has_error());
+    CHECK(store.find_order(ada->id, (*first)->id).error() == apikit::errc::not_found);
+}
+
+TEST_CASE("an order is found as one of its user's: not_found for no user, null for no order") {
+    store_type store(start);
+    auto const ada = must_create(store, "ada@example.com");
+    auto const bob = must_create(store, "bob@example.com");
+    auto const book = store.create_order(ada->id, {"book", 2}).value();
+    auto const pen = store.create_order(bob->id, {"pen", 1}).value();
+
+    auto found = store.find_order(ada->id, book->id);
+    REQUIRE(found.has_value());
+    CHECK(*found == book);
+    CHECK(store.find_order(bob->id, pen->id).value() == pen);
+
+    // Another user's order is not theirs to see.
+    auto others = store.find_order(ada->id, pen->id);
+    REQUIRE(others.has_value());
+    CHECK_FALSE(*others);
+    CHECK_FALSE(store.find_order(ada->id, "order_nothing").value());
+    CHECK_FALSE(store.find_order(ada->id, "").value());
+    CHECK_FALSE(store.find_order(ada->id, ada->id).value()); // a user's id is no order's
+
+    auto nobody = store.find_order("user_nobody", book->id);
+    REQUIRE(nobody.has_error());
+    CHECK(nobody.error() == apikit::errc::not_found);
+}
+
+TEST_CASE("a user's orders by offset: their count, newest first, and not_found for no user") {
+    store_type store(start);
+    auto const ada = must_create(store, "ada@example.com");
+    auto const bob = must_create(store, "bob@example.com");
+    std::vector<std::string> placed;
+    for (int i = 0; i < 5; ++i) {
+        placed.push_back(store.create_order(ada->id, {fmt::format("item{}", i), 1}).value()->id);
+        REQUIRE(store.create_order(bob->id, {"other", 1}).has_value());
+    }
+    std::reverse(placed.begin(), placed.end());
+
+    auto p1 = store.list_orders_offset(ada->id, 0, 2);
+    REQUIRE(p1.has_value());
+    CHECK(p1->total == 5);
+    REQUIRE(p1->rows.size() == 2);
+    CHECK(p1->rows[0]->id == placed[0]);
+    CHECK(p1->rows[1]->id == placed[1]);
+    auto p3 = store.list_orders_offset(ada->id, 4, 2);
+    REQUIRE(p3.has_value());
+    REQUIRE(p3->rows.size() == 1);
+    CHECK(p3->rows[0]->id == placed[4]);
+    auto past = store.list_orders_offset(ada->id, std::size_t(-1), 100);
+    REQUIRE(past.has_value());
+    CHECK(past->total == 5);
+    CHECK(past->rows.empty());
+
+    auto nobody = store.list_orders_offset("user_nobody", 0, 20);
+    REQUIRE(nobody.has_error());
+    CHECK(nobody.error() == apikit::errc::not_found);
 }
 
 TEST_CASE("users and orders render the contract's JSON shapes, cached in the record") {
@@ -433,5 +490,28 @@ TEST_CASE("the memory store answers every asynchronous operation within the call
                                 CHECK(ec == apikit::errc::not_found);
                                 CHECK(page.rows.empty());
                             });
-    CHECK(calls == 10);
+    store.async_list_orders_offset(
+        ada->id, 0, 10, [&](error_code ec, sample::offset_rows<sample::order> const& page) {
+            ++calls;
+            CHECK_FALSE(ec);
+            CHECK(page.total == 1);
+            REQUIRE(page.rows.size() == 1);
+            store.async_find_order(ada->id, page.rows[0]->id,
+                                   [&](error_code ec2, sample::order_ptr o) {
+                                       ++calls;
+                                       CHECK_FALSE(ec2);
+                                       CHECK(o == page.rows[0]);
+                                   });
+        });
+    store.async_find_order(ada->id, "order_nothing", [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK_FALSE(ec);
+        CHECK_FALSE(o);
+    });
+    store.async_find_order("user_nobody", "order_nothing", [&](error_code ec, sample::order_ptr o) {
+        ++calls;
+        CHECK(ec == apikit::errc::not_found);
+        CHECK_FALSE(o);
+    });
+    CHECK(calls == 14);
 }
