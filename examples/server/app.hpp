@@ -9,7 +9,8 @@
 //                              ?page=&per_page=  → offset page
 //   GET  /users/:id            → user
 //   GET  /users/:id/orders     ?limit=&cursor=   → cursor page of the user's orders
-//   POST /users/:id/orders     {"item","quantity"} → 201 order
+//   POST /users/:id/orders     {"item","quantity"} → 201 order, Location
+//   GET  /users/:id/orders/:order_id → order
 //   GET  /healthz              → {"status":"ok"}
 //
 // Every failure is an api_error, answered as apikit's envelope with the
@@ -276,7 +277,24 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
                 if (ec)
                     return detail::answer_error(res, ec);
                 res.status(201);
+                res.set("Location", "/users/" + created->user_id + "/orders/" + created->id);
                 res.json_text(created->json);
+            });
+    });
+
+    app.get("/users/:id/orders/:order_id", [&store](http::exchange& ex) {
+        auto const& req = ex.request();
+        auto const user_id = req.param<std::string_view>("id").value();
+        auto const order_id = req.param<std::string_view>("order_id").value();
+        detail::ask<order_ptr>(
+            store, ex,
+            [&](auto done) { store.async_find_order(user_id, order_id, std::move(done)); },
+            [](http::response& res, boost::system::error_code ec, order_ptr const& found) {
+                if (ec)
+                    return detail::answer_error(res, ec);
+                if (!found)
+                    return res.error(apikit::errc::not_found, "No order of this user has this id");
+                res.json_text(found->json);
             });
     });
 

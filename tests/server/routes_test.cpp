@@ -172,6 +172,7 @@ TEST_CASE("POST /users/:id/orders creates an order, and GET lists them newest fi
     CHECK(res[http::field::content_type] == "application/json");
     auto const first = body_json(res);
     auto const& o = first.as_object();
+    CHECK(res[http::field::location] == orders + "/" + std::string(o.at("id").as_string()));
     CHECK(o.size() == 5);
     CHECK(o.at("id").as_string().starts_with("order_"));
     CHECK(o.at("id").as_string().size() == 6 + apikit::id_random_length);
@@ -243,4 +244,80 @@ TEST_CASE("every response carries a request id, and a client's valid id is kept"
     auto const line = json::parse(server.log().lines().front());
     CHECK(line.at("context").at("request_id").as_string() == "trace-123.abc:7");
     CHECK(line.at("context").at("status").as_int64() == 404);
+}
+
+TEST_CASE("GET /users/:id/orders/:order_id: the order, or 404 for no user, no order, another's") {
+    running_server server;
+    client c(server.port());
+    auto const ada = id_of(sign_up(c, "ada@example.com"));
+    auto const bob = id_of(sign_up(c, "bob@example.com"));
+    auto const placed = c.post("/users/" + ada + "/orders", R"({"item":"book","quantity":3})");
+    REQUIRE(placed.result_int() == 201);
+    auto const bobs = c.post("/users/" + bob + "/orders", R"({"item":"pen","quantity":1})");
+    REQUIRE(bobs.result_int() == 201);
+
+    // The Location of a new order is where it is found.
+    auto const location = std::string(placed[http::field::location]);
+    auto const res = c.get(location);
+    REQUIRE(res.result_int() == 200);
+    CHECK(res[http::field::content_type] == "application/json");
+    CHECK(res.body() == placed.body());
+    CHECK(body_json(res).at("user_id").as_string() == ada);
+    auto const head = c.request(http::verb::head, location);
+    CHECK(head.result_int() == 200);
+    CHECK(head.body().empty());
+
+    auto const book = id_of(body_json(placed).as_object());
+    auto const pen = id_of(body_json(bobs).as_object());
+    auto const not_found = [&](std::string const& target, std::string_view message) {
+        CAPTURE(target);
+        auto const error = check_error(c.get(target), 404, "not_found");
+        CHECK(error.at("message").as_string() == message);
+    };
+    auto const no_order = "No order of this user has this id";
+    not_found("/users/" + ada + "/orders/order_nothing", no_order);
+    not_found("/users/" + ada + "/orders/" + pen, no_order);  // Bob's
+    not_found("/users/" + bob + "/orders/" + book, no_order); // Ada's
+    not_found("/users/" + ada + "/orders/" + ada, no_order);  // a user's id
+    not_found("/users/user_nobody/orders/" + book, "No user has this id");
+    // Malformed ids are what they are under /users/:id: ids of nothing.
+    for (std::string const bad : {"%2e%2e", "%00", "%FF", "order_%20", "x%2Fy", "o%3Fx=1"}) {
+        CAPTURE(bad);
+        check_error(c.get("/users/" + ada + "/orders/" + bad), 404, "not_found");
+        check_error(c.get("/users/" + bad + "/orders/" + book), 404, "not_found");
+    }
+    check_error(c.get("/users/" + ada + "/orders/" + std::string(300, 'o')), 404, "not_found");
+}
+
+TEST_CASE("a 405 lists exactly the methods OPTIONS lists, on every route") {
+    running_server server;
+    client c(server.port());
+    auto const ada = id_of(sign_up(c, "ada@example.com"));
+    auto const placed = c.post("/users/" + ada + "/orders", R"({"item":"book","quantity":3})");
+    REQUIRE(placed.result_int() == 201);
+    std::string const order(placed[http::field::location]);
+
+    struct route {
+        std::string target;
+        std::string_view allow;
+    };
+    for (auto const& [target, allow] :
+         {route{"/users", "GET, HEAD, POST, OPTIONS"}, route{"/users/" + ada, "GET, HEAD, OPTIONS"},
+          route{"/users/" + ada + "/orders", "GET, HEAD, POST, OPTIONS"},
+          route{order, "GET, HEAD, OPTIONS"}, route{"/healthz", "GET, HEAD, OPTIONS"}}) {
+        CAPTURE(target);
+        auto const options = c.request(http::verb::options, target);
+        CHECK(options.result_int() / 100 == 2);
+        CHECK(options[http::field::allow] == allow);
+        for (auto const method : {http::verb::put, http::verb::patch, http::verb::delete_}) {
+            CAPTURE(method);
+            auto const refused = c.request(method, target, "{}");
+            check_error(refused, 405, "method_not_allowed");
+            CHECK(refused[http::field::allow] == options[http::field::allow]);
+        }
+    }
+    // POST where only GET is: the new order route too.
+    auto const post = c.post(order, R"({"item":"book","quantity":1})");
+    check_error(post, 405, "method_not_allowed");
+    CHECK(post[http::field::allow] == "GET, HEAD, OPTIONS");
 }
