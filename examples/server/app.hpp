@@ -8,7 +8,7 @@
 //   GET  /users                ?limit=&cursor=   → cursor page, newest first
 //                              ?page=&per_page=  → offset page
 //   GET  /users/:id            → user
-//   GET  /users/:id/orders     ?limit=&cursor=   → cursor page of the user's orders
+//   GET  /users/:id/orders     the same queries  → a page of the user's orders
 //   POST /users/:id/orders     {"item","quantity"} → 201 order, Location
 //   GET  /users/:id/orders/:order_id → order
 //   GET  /healthz              → {"status":"ok"}
@@ -118,63 +118,49 @@ inline std::optional<std::string_view> as_view(std::optional<std::string> const&
     return s ? std::optional<std::string_view>(*s) : std::nullopt;
 }
 
-/// `?limit=&cursor=` of a cursor listing.
-struct keyset_args {
-    std::size_t limit;
-    std::optional<position> after;
-};
-
-inline api::api_result<keyset_args> parse_keyset_args(http::request const& req,
-                                                      api::signed_cursor const& cursors,
-                                                      api::cursor_scope const& scope) {
-    auto const limit_text = req.query("limit");
-    auto const cursor_text = req.query("cursor");
-    auto limit = api::parse_limit(as_view(limit_text));
-    if (!limit)
-        return limit.error();
-    auto after = api::parse_cursor<position>(cursors, scope, as_view(cursor_text));
-    if (!after)
-        return after.error();
-    return keyset_args{*limit, std::move(*after)};
-}
-
-/// Answers with a cursor page of `rows`, its next cursor signed by `cursors`
-/// for `scope`.
-template <class Record>
-void send_cursor_page(http::response& res, keyset_rows<Record> const& rows,
-                      api::signed_cursor const& cursors, api::cursor_scope const& scope) {
-    std::optional<std::string> next;
-    if (rows.next)
-        next = api::encode_cursor(cursors, scope, *rows.next);
+/// The response's body, emptied, for a JSON document to be written into.
+inline std::string& json_body(http::response& res) {
     res.content_type("application/json");
     res.body().clear();
-    append_cursor_page(res.body(), std::span(rows.rows), next);
+    return res.body();
 }
 
-/// `GET /users?page=&per_page=`.
-inline void list_users_by_offset(any_user_store& store, http::exchange& ex) {
+/// One listing route, whichever listing: reads the pagination query (the
+/// same for every listing, pages.hpp), asks the store for a cursor page with
+/// `by_cursor(limit, after, done)` or an offset page with
+/// `by_offset(offset, count, done)`, and answers the page, its next cursor
+/// signed in `scope`. A bad query is answered by `refuse(error)`, which may
+/// look the listing's resource up first.
+template <class Record, class ByCursor, class ByOffset, class Refuse>
+void serve_listing(any_user_store& store, http::exchange& ex, api::signed_cursor const& cursors,
+                   api::cursor_scope scope, ByCursor by_cursor, ByOffset by_offset, Refuse refuse) {
     auto const& req = ex.request();
-    // A listing is one kind or the other: a cursor with a page number is a
-    // client confused about which, and it hears so rather than being ignored.
-    for (auto const* cursor_param : {"cursor", "limit"})
-        if (req.query(cursor_param))
-            return ex.response().error(api::api_error::validation(
-                cursor_param, "cannot be combined with page or per_page"));
-    auto q = api::parse_offset_query(as_view(req.query("page")), as_view(req.query("per_page")));
-    if (!q)
-        return ex.response().error(q.error());
-    ask<offset_rows<user>>(
-        store, ex,
-        [&](auto done) {
-            store.async_list_users_offset(q->offset(), q->per_page, std::move(done));
-        },
-        [page = q->page, per_page = q->per_page](http::response& res, boost::system::error_code ec,
-                                                 offset_rows<user> const& rows) {
+    auto const limit = req.query("limit"), cursor = req.query("cursor");
+    auto const page = req.query("page"), per_page = req.query("per_page");
+    auto args = parse_page_args({as_view(limit), as_view(cursor), as_view(page), as_view(per_page)},
+                                cursors, scope);
+    if (!args)
+        return refuse(args.error());
+    if (auto const* c = std::get_if<cursor_args>(&*args))
+        return ask<keyset_rows<Record>>(
+            store, ex, [&](auto done) { by_cursor(c->limit, c->after, std::move(done)); },
+            [&cursors, scope = std::move(scope)](http::response& res, boost::system::error_code ec,
+                                                 keyset_rows<Record> const& rows) {
+                if (ec)
+                    return answer_error(res, ec);
+                std::optional<std::string> next;
+                if (rows.next)
+                    next = api::encode_cursor(cursors, scope, *rows.next);
+                append_cursor_page(json_body(res), std::span(rows.rows), next);
+            });
+    auto const& q = std::get<api::offset_query>(*args);
+    ask<offset_rows<Record>>(
+        store, ex, [&](auto done) { by_offset(q.offset(), q.per_page, std::move(done)); },
+        [q](http::response& res, boost::system::error_code ec, offset_rows<Record> const& rows) {
             if (ec)
-                return res.error(api::api_error(ec));
-            res.content_type("application/json");
-            res.body().clear();
-            append_offset_page(res.body(), std::span(rows.rows), rows.total, page, per_page);
+                return answer_error(res, ec);
+            append_offset_page(json_body(res), std::span(rows.rows), rows.total, q.page,
+                               q.per_page);
         });
 }
 
@@ -214,21 +200,15 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
     // [make-app]
 
     app.get("/users", [&store, &cursors, scope = api::cursor_scope("users")](http::exchange& ex) {
-        auto const& req = ex.request();
-        if (req.query("page") || req.query("per_page"))
-            return detail::list_users_by_offset(store, ex);
-        auto args = detail::parse_keyset_args(req, cursors, scope);
-        if (!args)
-            return ex.response().error(args.error());
-        detail::ask<keyset_rows<user>>(
-            store, ex,
-            [&](auto done) { store.async_list_users(args->limit, args->after, std::move(done)); },
-            [&cursors, &scope](http::response& res, boost::system::error_code ec,
-                               keyset_rows<user> const& rows) {
-                if (ec)
-                    return res.error(api::api_error(ec));
-                detail::send_cursor_page(res, rows, cursors, scope);
-            });
+        detail::serve_listing<user>(
+            store, ex, cursors, scope,
+            [&](std::size_t limit, std::optional<position> const& after, auto done) {
+                store.async_list_users(limit, after, std::move(done));
+            },
+            [&](std::size_t offset, std::size_t count, auto done) {
+                store.async_list_users_offset(offset, count, std::move(done));
+            },
+            [&](api::api_error e) { ex.response().error(e); });
     });
 
     app.get("/users/:id", [&store](http::exchange& ex) {
@@ -242,23 +222,19 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
             });
     });
 
+    // A cursor of one user's orders is good for that user's alone.
     app.get("/users/:id/orders", [&store, &cursors](http::exchange& ex) {
         auto const user_id = ex.request().param<std::string_view>("id").value();
-        // A cursor of one user's orders is good for that user's alone.
-        api::cursor_scope scope("orders", user_id);
-        auto args = detail::parse_keyset_args(ex.request(), cursors, scope);
-        if (!args)
-            return detail::refuse_unless_found(store, ex, user_id, args.error());
-        detail::ask<keyset_rows<order>>(
-            store, ex,
-            [&](auto done) {
-                store.async_list_orders(user_id, args->limit, args->after, std::move(done));
+        detail::serve_listing<order>(
+            store, ex, cursors, api::cursor_scope("orders", user_id),
+            [&](std::size_t limit, std::optional<position> const& after, auto done) {
+                store.async_list_orders(user_id, limit, after, std::move(done));
             },
-            [&cursors, scope = std::move(scope)](http::response& res, boost::system::error_code ec,
-                                                 keyset_rows<order> const& rows) {
-                if (ec)
-                    return detail::answer_error(res, ec);
-                detail::send_cursor_page(res, rows, cursors, scope);
+            [&](std::size_t offset, std::size_t count, auto done) {
+                store.async_list_orders_offset(user_id, offset, count, std::move(done));
+            },
+            [&](api::api_error e) {
+                detail::refuse_unless_found(store, ex, user_id, std::move(e));
             });
     });
 

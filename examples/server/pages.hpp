@@ -1,7 +1,16 @@
 #ifndef APIKIT_SERVER_PAGES_HPP
 #define APIKIT_SERVER_PAGES_HPP
 
-// The list responses, written from each record's cached JSON:
+// The listings' pages: what a listing request asks for, and the response.
+//
+// Every listing takes the same query, read once by parse_page_args: a
+// cursor page (`?limit=&cursor=`, the preferred kind and the default) or an
+// offset page (`?page=&per_page=`, chosen by either parameter); both at once
+// is a 422 rather than one silently ignored. A cursor is good only in the
+// listing (and for the filter) that issued it: each listing names its
+// api::cursor_scope, which the cursor is signed with.
+//
+// The responses are written from each record's cached JSON:
 //
 //   {"data":[…],"next_cursor":"…","has_more":true}     api::cursor_page
 //   {"data":[…],"total":5,"page":1,"per_page":20}       api::offset_page
@@ -13,16 +22,74 @@
 // bytes into the response's reused buffer instead of being converted to a
 // boost::json::value and serialized again on every request.
 
+#include "model.hpp"
+
+#include <apikit/api/cursor.hpp>
+#include <apikit/api/cursor_page.hpp>
+#include <apikit/api/error.hpp>
+#include <apikit/api/keyset.hpp>
+#include <apikit/api/offset_page.hpp>
+#include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/json_string.hpp>
 
 #include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
 
 namespace sample {
+
+/// A listing request's pagination parameters, each its decoded value or
+/// std::nullopt when the query does not have it.
+struct page_query {
+    std::optional<std::string_view> limit, cursor, page, per_page;
+};
+
+/// `?limit=&cursor=`: up to `limit` rows after `after` (from the newest when
+/// it is empty).
+struct cursor_args {
+    std::size_t limit = 20;
+    std::optional<position> after;
+};
+
+/// What a listing request asks for: a cursor page or an offset page.
+using page_args = std::variant<cursor_args, apikit::api::offset_query>;
+
+/// Reads `q` for the listing whose cursors are signed by `cursors` in
+/// `scope`. A bad `limit`, `page` or `per_page` is a 422 naming it; a cursor
+/// that is not this listing's, for this filter, a 400 invalid_cursor; a
+/// cursor parameter (`cursor`, `limit`) with an offset one (`page`,
+/// `per_page`) a 422 naming the cursor parameter.
+[[nodiscard]] inline apikit::api::api_result<page_args>
+parse_page_args(page_query const& q, apikit::api::signed_cursor const& cursors,
+                apikit::api::cursor_scope const& scope) {
+    namespace api = apikit::api;
+    if (q.page || q.per_page) {
+        // A client that sends both is confused about which kind of page it
+        // walks, and hears so rather than having one kind ignored.
+        for (auto const& [name, text] :
+             {std::pair{"cursor", q.cursor}, std::pair{"limit", q.limit}})
+            if (text)
+                return api::api_error::validation(name, "cannot be combined with page or per_page");
+        auto offset = api::parse_offset_query(q.page, q.per_page);
+        if (!offset)
+            return offset.error();
+        return page_args(*offset);
+    }
+    auto limit = api::parse_limit(q.limit);
+    if (!limit)
+        return limit.error();
+    auto after = api::parse_cursor<position>(cursors, scope, q.cursor);
+    if (!after)
+        return after.error();
+    return page_args(cursor_args{*limit, std::move(*after)});
+}
 
 namespace detail {
 

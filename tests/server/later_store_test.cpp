@@ -32,15 +32,17 @@ std::string masked(response const& res) {
 
 /// Runs the same requests, one of every outcome of every route, and
 /// returns each response, masked. `{ada}` in a target is the id of the
-/// first user signed up.
+/// first user signed up, `{book}` that of her first order.
 std::vector<std::string> every_outcome(running_server& server) {
     client c(server.port());
     std::vector<std::string> out;
-    std::string ada;
+    std::string ada, book;
     auto send = [&](http::verb method, std::string target, std::string body = {},
                     std::string_view type = "application/json") {
         if (auto const at = target.find("{ada}"); at != std::string::npos)
             target.replace(at, 5, ada);
+        if (auto const at = target.find("{book}"); at != std::string::npos)
+            target.replace(at, 6, book);
         auto const res = c.request(method, target, std::move(body), type);
         out.push_back(masked(res));
         return res;
@@ -51,13 +53,15 @@ std::vector<std::string> every_outcome(running_server& server) {
     auto const created = send(post, "/users", R"({"email":"ada@example.com","name":"Ada"})");
     REQUIRE(created.result_int() == 201);
     ada = std::string(body_json(created).at("id").as_string());
-    send(post, "/users", R"({"email":"ADA@example.com","name":"Ada"})");        // 409
-    send(post, "/users", R"({"email":"nope","name":""})");                      // 422
-    send(post, "/users", R"({"email":"a@b.co","name":"A"})", "text/plain");     // 415
-    send(post, "/users", "[1]");                                                // 400
-    send(get, "/users/{ada}");                                                  // 200
-    send(get, "/users/user_nobody");                                            // 404
-    send(post, "/users/{ada}/orders", R"({"item":"book","quantity":3})");       // 201
+    send(post, "/users", R"({"email":"ADA@example.com","name":"Ada"})");    // 409
+    send(post, "/users", R"({"email":"nope","name":""})");                  // 422
+    send(post, "/users", R"({"email":"a@b.co","name":"A"})", "text/plain"); // 415
+    send(post, "/users", "[1]");                                            // 400
+    send(get, "/users/{ada}");                                              // 200
+    send(get, "/users/user_nobody");                                        // 404
+    auto const ordered = send(post, "/users/{ada}/orders", R"({"item":"book","quantity":3})");
+    REQUIRE(ordered.result_int() == 201);
+    book = std::string(body_json(ordered).at("id").as_string());
     send(post, "/users/{ada}/orders", R"({"item":"pen","quantity":1})");        // 201
     send(post, "/users/{ada}/orders", "{}");                                    // 422
     send(post, "/users/{ada}/orders", "[1]");                                   // 400
@@ -76,6 +80,13 @@ std::vector<std::string> every_outcome(running_server& server) {
     send(get, "/users?page=2&per_page=1");                                      // 200
     send(get, "/users?page=0");                                                 // 422
     send(get, "/users?page=1&limit=5");                                         // 422
+    send(get, "/users/{ada}/orders?page=2&per_page=1");                         // 200
+    send(get, "/users/{ada}/orders?page=0");                                    // 422
+    send(get, "/users/{ada}/orders?per_page=1&cursor=x");                       // 422
+    send(get, "/users/user_nobody/orders?page=1");                              // 404
+    send(get, "/users/{ada}/orders/{book}");                                    // 200
+    send(get, "/users/{ada}/orders/order_nothing");                             // 404
+    send(get, "/users/user_nobody/orders/{book}");                              // 404
     send(http::verb::delete_, "/users/{ada}");                                  // 405
     send(get, "/healthz");                                                      // 200
     return out;
@@ -95,7 +106,8 @@ TEST_CASE(
     CHECK(statuses == std::vector<std::string>{"201", "409", "422", "415", "400", "200", "404",
                                                "201", "201", "422", "400", "404", "404", "200",
                                                "200", "422", "404", "404", "201", "200", "200",
-                                               "422", "400", "200", "422", "422", "405", "200"});
+                                               "422", "400", "200", "422", "422", "200", "422",
+                                               "422", "404", "200", "404", "404", "405", "200"});
     auto const got = every_outcome(later);
     REQUIRE(got.size() == expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -105,7 +117,7 @@ TEST_CASE(
     // Every store operation went through the store's thread, the routes
     // suspended meanwhile: one per request that reached the store (a bad
     // query or body under /users/:id asks whether the user exists first).
-    CHECK(later.later()->calls() == 19);
+    CHECK(later.later()->calls() == 26);
 }
 
 TEST_CASE("a store that answers later: pipelined requests are answered in order") {

@@ -236,26 +236,92 @@ TEST_CASE("GET /users?page=&per_page=: an offset page with the total") {
     CHECK(sized.at("data").at(0).at("id").as_string() == ids[0]);
 }
 
-TEST_CASE("GET /users?page=&per_page=: bad values are a 422 naming each field") {
+TEST_CASE("every listing: bad page or per_page is a 422 naming each field, as on /users") {
     running_server server;
     client c(server.port());
+    auto const ada = id_of(sign_up(c, "ada@example.com"));
     using fields = std::vector<std::string>;
-    for (auto const* bad : {"0", "-1", "abc", "", "1.5", "99999999999999999999999"}) {
-        CAPTURE(bad);
-        CHECK(invalid_fields(c.get(with_query("/users?per_page=5", "page", bad))) ==
+    for (std::string const& listing : {std::string("/users"), "/users/" + ada + "/orders"}) {
+        CAPTURE(listing);
+        for (auto const* bad : {"0", "-1", "abc", "", "1.5", "99999999999999999999999"}) {
+            CAPTURE(bad);
+            CHECK(invalid_fields(c.get(with_query(listing + "?per_page=5", "page", bad))) ==
+                  fields{"page"});
+        }
+        for (auto const* bad : {"0", "101", "-3", "x", ""}) {
+            CAPTURE(bad);
+            CHECK(invalid_fields(c.get(with_query(listing + "?page=1", "per_page", bad))) ==
+                  fields{"per_page"});
+        }
+        CHECK(invalid_fields(c.get(listing + "?page=0&per_page=0")) == fields{"page", "per_page"});
+        // A page so far out its offset overflows is a bad page, not a crash.
+        CHECK(invalid_fields(c.get(listing + "?page=9223372036854775807&per_page=100")) ==
               fields{"page"});
+        // One listing or the other.
+        auto const mixed = c.get(listing + "?page=1&cursor=abc");
+        CHECK(invalid_fields(mixed) == fields{"cursor"});
+        CHECK(details_of(check_error(mixed, 422, "validation_error"))[0].second ==
+              "cannot be combined with page or per_page");
+        CHECK(invalid_fields(c.get(listing + "?per_page=5&limit=5")) == fields{"limit"});
+        CHECK(invalid_fields(c.get(listing + "?page=1&limit=5&cursor=abc")) == fields{"cursor"});
     }
-    for (auto const* bad : {"0", "101", "-3", "x", ""}) {
-        CAPTURE(bad);
-        CHECK(invalid_fields(c.get(with_query("/users?page=1", "per_page", bad))) ==
-              fields{"per_page"});
+    // Of no one, the orders are a 404 whatever the query.
+    check_error(c.get("/users/user_nobody/orders?page=0&per_page=0"), 404, "not_found");
+    check_error(c.get("/users/user_nobody/orders?page=1&cursor=abc"), 404, "not_found");
+    check_error(c.get("/users/user_nobody/orders?page=1"), 404, "not_found");
+}
+
+TEST_CASE("GET /users/:id/orders?page=&per_page=: an offset page of the user's orders") {
+    running_server server;
+    client c(server.port());
+    auto const ada = id_of(sign_up(c, "ada@example.com"));
+    auto const bob = id_of(sign_up(c, "bob@example.com"));
+    auto const orders = "/users/" + ada + "/orders";
+    std::vector<std::string> placed;
+    for (int i = 0; i < 5; ++i) {
+        auto const res = c.post(orders, fmt::format(R"({{"item":"item{}","quantity":1}})", i));
+        REQUIRE(res.result_int() == 201);
+        placed.emplace_back(body_json(res).at("id").as_string());
+        REQUIRE(c.post("/users/" + bob + "/orders", R"({"item":"x","quantity":1})").result_int() ==
+                201);
     }
-    CHECK(invalid_fields(c.get("/users?page=0&per_page=0")) == fields{"page", "per_page"});
-    // A page so far out its offset overflows is a bad page, not a crash.
-    CHECK(invalid_fields(c.get("/users?page=9223372036854775807&per_page=100")) == fields{"page"});
-    // One listing or the other.
-    CHECK(invalid_fields(c.get("/users?page=1&cursor=abc")) == fields{"cursor"});
-    CHECK(invalid_fields(c.get("/users?per_page=5&limit=5")) == fields{"limit"});
+    std::reverse(placed.begin(), placed.end());
+
+    auto const res = c.get(orders + "?page=2&per_page=2");
+    REQUIRE(res.result_int() == 200);
+    CHECK(res[http::field::content_type] == "application/json");
+    auto const page = body_json(res);
+    auto const& o = page.as_object();
+    CHECK(o.size() == 4);
+    auto const& data = o.at("data").as_array();
+    REQUIRE(data.size() == 2);
+    CHECK(data[0].at("id").as_string() == placed[2]);
+    CHECK(data[1].at("id").as_string() == placed[3]);
+    CHECK(data[0].at("user_id").as_string() == ada);
+    CHECK(o.at("total").as_int64() == 5);
+    CHECK(o.at("page").as_int64() == 2);
+    CHECK(o.at("per_page").as_int64() == 2);
+    // The whole shape, byte for byte: the rows as GET of each gives them.
+    CHECK(res.body() == fmt::format(R"({{"data":[{},{}],"total":5,"page":2,"per_page":2}})",
+                                    c.get(orders + "/" + placed[2]).body(),
+                                    c.get(orders + "/" + placed[3]).body()));
+
+    // Either parameter alone selects offset paging, with the other's default.
+    auto const first = body_json(c.get(orders + "?page=1"));
+    CHECK(first.at("per_page").as_int64() == 20);
+    CHECK(first.at("data").as_array().size() == 5);
+    auto const sized = body_json(c.get(orders + "?per_page=1"));
+    CHECK(sized.at("page").as_int64() == 1);
+    REQUIRE(sized.at("data").as_array().size() == 1);
+    CHECK(sized.at("data").at(0).at("id").as_string() == placed[0]);
+    auto const past = body_json(c.get(orders + "?page=9&per_page=2"));
+    CHECK(past.at("data").as_array().empty());
+    CHECK(past.at("total").as_int64() == 5);
+    // A user without orders has an empty first page.
+    auto const cy = id_of(sign_up(c, "cy@example.com"));
+    auto const none = body_json(c.get("/users/" + cy + "/orders?page=1"));
+    CHECK(none.at("data").as_array().empty());
+    CHECK(none.at("total").as_int64() == 0);
 }
 
 TEST_CASE("GET /users/:id/orders: pages walk every order once across inserts") {
