@@ -391,6 +391,31 @@ TEST_CASE("the access log counts an error's body in the server's own format") {
     CHECK(parse_json(lines[0]).at("context").at("body_bytes_sent") == sent);
 }
 
+namespace {
+
+// Edits the error in place on the way back, after the access log measured it.
+struct error_editor {
+    void on_response(http::exchange& ex) const {
+        if (auto* e = ex.response().error())
+            e->message = "edited after the log";
+    }
+};
+
+} // namespace
+
+TEST_CASE("an error changed after the access log measured it is sent as changed") {
+    app_probe probe;
+    apikit::memory_sink sink;
+    auto server = running_server(
+        test_options(), http::chain{error_editor{}, http::access_log{sink}, make_test_app(probe)});
+    client c(server.port());
+    for (int i = 0; i < 2; ++i) { // the second finds the first's rendering on its thread
+        auto const res = c.get("/nowhere");
+        CHECK(res.result_int() == 404);
+        CHECK(error_of(res).at("message") == "edited after the log");
+    }
+}
+
 TEST_CASE("Expect: 100-continue gets its interim response before the body is sent") {
     app_probe probe;
     auto server = make_server(probe);

@@ -92,8 +92,9 @@ public:
     /// The bytes of body the server sends for the response as it stands:
     /// the body, or the envelope it renders for an error; none for a HEAD
     /// request, a 204 or a 304, which carry none (RFC 9112 §6.3). An
-    /// error's envelope is rendered only when the response is sent, so for
-    /// an error this renders it once more, to measure it.
+    /// error's envelope is otherwise rendered when the response is sent, so
+    /// for an error this renders it now, to measure it; the server's
+    /// connection sends that rendering unless a layer changes the error since.
     [[nodiscard]] std::size_t response_body_size() const {
         auto const status = response_.status();
         if (status == 204 || status == 304 || request_.method() == api::method::head)

@@ -136,18 +136,19 @@ public:
     }
 
     // The envelope serialize() sends for the exchange's error, stamped and
-    // rendered the same way, once more, to be measured (the access log's
-    // body_bytes_sent): error responses only, into a buffer each thread keeps.
+    // rendered the same way, to be measured (the access log's
+    // body_bytes_sent). serialize() then sends this rendering, unless a layer
+    // changed the error since.
     std::size_t error_body_size(exchange const&) override {
         auto& e = *ex_.response().error();
         e.request_id.assign(ex_.request().request_id());
-        thread_local std::string body;
-        body.clear();
-        Format::append(body, e);
-        auto const n = body.size();
-        if (body.capacity() > tuning::keep_capacity)
-            std::string().swap(body);
-        return n;
+        auto& r = last_rendered();
+        r.valid = false;
+        r.body.clear();
+        Format::append(r.body, e);
+        r.error = e;
+        r.valid = true;
+        return r.body.size();
     }
 
     // connection_base
@@ -422,13 +423,34 @@ private:
             close_after_ = true;
     }
 
+    // The last error envelope error_body_size rendered on this thread. An
+    // envelope is a function of its error (and of Format, one per connection
+    // type), so serialize() copies it for an equal error rather than render
+    // it twice: a thousand instructions an error response.
+    struct rendered_error {
+        api::api_error error;
+        std::string body;
+        bool valid = false;
+    };
+    [[nodiscard]] static rendered_error& last_rendered() noexcept {
+        thread_local rendered_error r;
+        return r;
+    }
+
     void serialize(bool close, bool head, unsigned version) {
         using namespace std::string_view_literals;
         auto& res = ex_.response();
         if (auto* e = res.error()) {
             e->request_id.assign(ex_.request().request_id());
             res.body().clear();
-            Format::append(res.body(), *e);
+            auto& r = last_rendered();
+            if (r.valid && r.error == *e)
+                res.body().append(r.body);
+            else
+                Format::append(res.body(), *e);
+            r.valid = false;
+            if (r.body.capacity() > tuning::keep_capacity)
+                r = {};
             res.content_type(Format::content_type);
         }
         auto const status = res.status();
