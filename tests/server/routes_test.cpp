@@ -301,17 +301,17 @@ TEST_CASE("a 405 lists exactly the methods OPTIONS lists, on every route") {
         std::string target;
         std::string_view allow;
     };
-    for (auto const& [target, allow] :
+    for (auto const& r :
          {route{"/users", "GET, HEAD, POST, OPTIONS"}, route{"/users/" + ada, "GET, HEAD, OPTIONS"},
           route{"/users/" + ada + "/orders", "GET, HEAD, POST, OPTIONS"},
           route{order, "GET, HEAD, OPTIONS"}, route{"/healthz", "GET, HEAD, OPTIONS"}}) {
-        CAPTURE(target);
-        auto const options = c.request(http::verb::options, target);
+        CAPTURE(r.target);
+        auto const options = c.request(http::verb::options, r.target);
         CHECK(options.result_int() / 100 == 2);
-        CHECK(options[http::field::allow] == allow);
+        CHECK(options[http::field::allow] == r.allow);
         for (auto const method : {http::verb::put, http::verb::patch, http::verb::delete_}) {
-            CAPTURE(method);
-            auto const refused = c.request(method, target, "{}");
+            CAPTURE(http::to_string(method));
+            auto const refused = c.request(method, r.target, "{}");
             check_error(refused, 405, "method_not_allowed");
             CHECK(refused[http::field::allow] == options[http::field::allow]);
         }
