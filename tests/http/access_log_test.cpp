@@ -128,6 +128,12 @@ TEST_CASE("access_log: remote_addr is the TCP peer's address, without its port")
     widest.fill(0xab);
     CHECK(addr_of(asio::ip::address_v6(widest, 4294967295u)) ==
           "abab:abab:abab:abab:abab:abab:abab:abab%4294967295");
+    // Every octet value, in every position, as Asio writes it.
+    for (unsigned v = 0; v < 256; ++v) {
+        auto const o = [](unsigned x) { return static_cast<unsigned char>(x); };
+        asio::ip::address_v4 const a({o(v), o(255 - v), o(v / 2), o((v * 7) % 256)});
+        REQUIRE(addr_of(a) == a.to_string());
+    }
     // An IPv4 client of a dual-stack socket is logged as IPv4.
     CHECK(addr_of(ip("::ffff:192.0.2.7")) == "192.0.2.7");
 }
