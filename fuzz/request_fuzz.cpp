@@ -16,7 +16,10 @@
 //   bit 5     time passes after the first piece: the connection's deadline,
 //             if one is armed, fires
 //   bit 6     the client reads nothing until it has sent everything, and
-//             then time passes; so does it when both directions are full
+//             then time passes; so does it when both directions are full.
+//             With bit 3 too, it closes instead: a client that goes away
+//   bit 7     before each piece, the connection has been idle for a sweep
+//             interval: it gives back its buffers (and parks its read)
 //
 // so a seed that starts with '0' is delivered whole. `{id}` in the rest
 // stands for the id of the one user the store starts with (ada@example.com).
@@ -174,6 +177,8 @@ struct delivery {
     bool shutdown = false;
     bool time_passes = false;
     bool slow_reader = false;
+    bool goes_away = false;
+    bool idle_trim = false;
 };
 
 delivery plan(std::string_view payload, std::uint8_t control, std::string_view lengths) {
@@ -182,6 +187,8 @@ delivery plan(std::string_view payload, std::uint8_t control, std::string_view l
     d.shutdown = (control & 0x10) != 0;
     d.time_passes = (control & 0x20) != 0;
     d.slow_reader = (control & 0x40) != 0;
+    d.goes_away = d.slow_reader && d.half_close;
+    d.idle_trim = (control & 0x80) != 0;
     for (unsigned char length : lengths) {
         auto const n = std::min<std::size_t>(length, payload.size());
         d.pieces.push_back(payload.substr(0, n));
@@ -299,6 +306,16 @@ bool send_all(harness& h, client& c, connection_type& conn, std::string_view byt
     }
     drain(h, c);
     return true;
+}
+
+/// Once the client has closed its end: the connection closes too, and is
+/// released; what it logged reaches the sink (which checks it).
+void release(harness& h, client& c, std::shared_ptr<connection_type>& conn) {
+    drain(h, c);
+    require(conn.use_count() == 1, "a connection is released once its client has closed");
+    conn.reset();
+    require(h.worker.connections() == 0, "the worker forgets a closed connection");
+    h.log->flush();
 }
 
 /// What the responses said, for the store's counts.
@@ -441,6 +458,12 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     bool open = true;
     bool cut = false;
     for (std::size_t i = 0; i < d.pieces.size() && open; ++i) {
+        if (d.idle_trim) {
+            // As the worker's sweep would, a sweep interval on: a
+            // connection that is waiting for a request trims itself.
+            conn->on_idle_trim(std::chrono::steady_clock::now() + 1h);
+            drain(h, c);
+        }
         if (d.shutdown && i + 1 == d.pieces.size()) {
             conn->on_shutdown();
             drain(h, c);
@@ -450,6 +473,13 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             time_passes(*conn);
             drain(h, c);
         }
+    }
+    if (d.goes_away) {
+        // It read nothing, so what was created is not known; but the
+        // connection must notice, and go.
+        c.close();
+        release(h, c, conn);
+        return 0;
     }
     if (d.half_close) {
         c.half_close();
@@ -475,11 +505,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         drain(h, c);
     }
     c.close(); // ends the lingering close
-    drain(h, c);
-    require(conn.use_count() == 1, "a closed connection is released");
-    conn.reset();
-    require(h.worker.connections() == 0, "the worker forgets a closed connection");
-    h.log->flush();
+    release(h, c, conn);
 
     auto const t = check_responses(c.received(), payload.find("HEAD") != std::string::npos, cut);
     auto const users = h.user_count() - users_before;
