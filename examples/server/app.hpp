@@ -119,7 +119,7 @@ inline std::optional<std::string_view> as_view(std::optional<std::string> const&
 }
 
 /// The response's body, emptied, for a JSON document to be written into.
-inline std::string& json_body(http::response& res) {
+[[nodiscard]] inline std::string& json_body(http::response& res) {
     res.content_type("application/json");
     res.body().clear();
     return res.body();

@@ -176,8 +176,8 @@ using ordered_rows = std::map<position, std::shared_ptr<T const>, std::less<>>;
 /// newest first, and the position to resume from when more remain: the
 /// keyset pattern, by apikit's keyset helper.
 template <class T>
-keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
-                            std::optional<position> const& after) {
+[[nodiscard]] keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
+                                          std::optional<position> const& after) {
     keyset_rows<T> page;
     page.rows.reserve(std::min(limit, rows.size()));
     page.next =
@@ -188,8 +188,8 @@ keyset_rows<T> newest_first(ordered_rows<T> const& rows, std::size_t limit,
 
 /// `count` rows from the `offset`-th newest, and the number of rows.
 template <class T>
-offset_rows<T> newest_first_from(ordered_rows<T> const& rows, std::size_t offset,
-                                 std::size_t count) {
+[[nodiscard]] offset_rows<T> newest_first_from(ordered_rows<T> const& rows, std::size_t offset,
+                                               std::size_t count) {
     offset_rows<T> page;
     page.total = rows.size();
     if (offset >= rows.size())
