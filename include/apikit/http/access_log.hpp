@@ -14,12 +14,13 @@
 // `level` is "error" for a 5xx, whose context then carries `error`: the text
 // the client was not shown (an exception's what()). The path is the encoded
 // path without the query, which may hold secrets; `route` the pattern whose
-// handler ran (`request::route()`), null when none did (a 404, a 405, the
-// server's own errors); `duration_ms` runs from the end of the request's
-// header to the response, with microsecond precision; `body_bytes_sent` is
-// the body the server writes (`exchange::response_body_size()`: an error's
-// envelope included, nothing for HEAD, 204 or 304), counted as the response
-// is queued, so a client that leaves mid-response still shows all of it.
+// handler ran (`request::route()`), null when none did (a 404 or 405, the
+// server's own errors, a 429 a middleware answered before routing);
+// `duration_ms` runs from the end of the request's header to the response,
+// with microsecond precision; `body_bytes_sent` is the body the server
+// writes (`exchange::response_body_size()`: an error's envelope included,
+// nothing for HEAD, 204 or 304), counted as the response is queued, so a
+// client that leaves mid-response still shows all of it.
 //
 // `remote_addr` is the TCP peer, not X-Forwarded-For: the log records what
 // the server saw, which a client cannot forge; which forwarding hops to
