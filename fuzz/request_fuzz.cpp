@@ -274,10 +274,15 @@ void drain(harness& h, client& c) {
 }
 
 /// The deadline fires, as the worker's sweep would have it once its time
-/// has come, if one is armed.
-void time_passes(connection_type& conn) {
-    if (conn.deadline != http::detail::steady_time::max())
-        conn.on_deadline(conn.deadline);
+/// has come, if one is armed, and the server does what it does then. If the
+/// client is not reading, the server may be blocked writing: the write
+/// deadline closes it, and its responses are `cut` short, or never sent.
+void time_passes(harness& h, client& c, connection_type& conn, bool& cut) {
+    if (conn.deadline == http::detail::steady_time::max())
+        return;
+    conn.on_deadline(conn.deadline);
+    drain(h, c);
+    cut = cut || c.paused;
 }
 
 /// Sends all of `bytes`, running the server while the socket is full;
@@ -299,9 +304,7 @@ bool send_all(harness& h, client& c, connection_type& conn, std::string_view byt
         require(c.paused, "a connection reads what it is sent, or closes");
         require(conn.deadline != http::detail::steady_time::max(),
                 "a connection blocked on a client that does not read has a deadline armed");
-        time_passes(conn);
-        drain(h, c);
-        cut = true;
+        time_passes(h, c, conn, cut);
         stalled = 0;
     }
     drain(h, c);
@@ -469,10 +472,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             drain(h, c);
         }
         open = send_all(h, c, *conn, d.pieces[i], cut);
-        if (d.time_passes && i == 0) {
-            time_passes(*conn);
-            drain(h, c);
-        }
+        if (d.time_passes && i == 0)
+            time_passes(h, c, *conn, cut);
     }
     if (d.goes_away) {
         // It read nothing, so what was created is not known; but the
@@ -485,13 +486,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         c.half_close();
         drain(h, c);
     }
-    if (c.paused && conn->deadline != http::detail::steady_time::max()) {
-        // The client that does not read stalls for good: the connection's
-        // deadline passes with its responses, perhaps, still unsent.
-        time_passes(*conn);
-        drain(h, c);
-        cut = true;
-    }
+    // The client that does not read stalls for good: the connection's
+    // deadline passes with its responses, perhaps, still unsent.
+    if (c.paused)
+        time_passes(h, c, *conn, cut);
     c.paused = false;
     drain(h, c);
     // Everything is sent: the connection has answered and closed (or is
@@ -501,8 +499,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         require(round < 4, "a connection closes once its deadlines have passed");
         require(conn->deadline != http::detail::steady_time::max(),
                 "a connection waiting for bytes has a deadline armed");
-        time_passes(*conn);
-        drain(h, c);
+        time_passes(h, c, *conn, cut);
     }
     c.close(); // ends the lingering close
     release(h, c, conn);
