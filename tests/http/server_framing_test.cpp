@@ -338,3 +338,32 @@ TEST_CASE("a framing error in a pipeline answers what came before it, then close
     CHECK(c.closed_by_server());
     CHECK(probe.handled == 1);
 }
+
+TEST_CASE("one empty line before a request line is ignored, a second is a 400") {
+    app_probe probe;
+    auto server = make_framing_server(probe);
+    // RFC 9112 §2.2: some clients end a POST's body with an extra CRLF; the
+    // next request on the connection is read as if it were not there.
+    client c(server.port());
+    c.send_raw("POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc\r\n"
+               "GET /echo?n=2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto res = c.read();
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "3");
+    res = c.read();
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "2");
+
+    // The CRLF may arrive in pieces, before the first request too.
+    c.send_raw("\r");
+    c.send_raw("\nGET /echo?n=3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    res = c.read();
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "3");
+
+    expect_refused(server.port(), "\r\n\r\nGET /echo?n=4 HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+                   "malformed_request");
+    expect_refused(server.port(), "\nGET /echo?n=5 HTTP/1.1\r\nHost: x\r\n\r\n", 400,
+                   "malformed_request");
+    CHECK(probe.handled == 2);
+}

@@ -278,6 +278,22 @@ private:
                 return parse_status::complete;
             if (buffer_.size() == 0)
                 return parse_status::need_more;
+            if (header_bytes_ == 0) {
+                // RFC 9112 §2.2: a server SHOULD ignore at least one empty
+                // line before a request-line (some clients end a POST's body
+                // with an extra CRLF). One is ignored, and counts toward the
+                // header limit; a second is the parser's to refuse.
+                auto const* p = static_cast<char const*>(buffer_.data().data());
+                if (p[0] == '\r') {
+                    if (buffer_.size() == 1)
+                        return parse_status::need_more;
+                    if (p[1] == '\n') {
+                        buffer_.consume(2);
+                        header_bytes_ = 2;
+                        continue;
+                    }
+                }
+            }
             auto const n = parser_->put(buffer_.data(), ec);
             buffer_.consume(n);
             if (!header_checked_)
