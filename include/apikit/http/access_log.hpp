@@ -38,6 +38,7 @@
 // batches lines for its sink: no allocation and no system call per request.
 
 #include <apikit/core/clock.hpp>
+#include <apikit/core/ipv4_text.hpp>
 #include <apikit/core/json_string.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/timestamp.hpp>
@@ -207,12 +208,12 @@ private:
         *o++ = '"';
         auto const a = peer.address();
         if (a.is_v4()) {
-            o = write_v4(o, a.to_v4().to_bytes().data());
+            o = write_ipv4(o, a.to_v4().to_bytes().data());
         } else {
             auto const v6 = a.to_v6();
             auto const b = v6.to_bytes();
             if (v6.is_v4_mapped()) {
-                o = write_v4(o, b.data() + 12);
+                o = write_ipv4(o, b.data() + 12);
             } else {
                 char buf[46]; // INET6_ADDRSTRLEN
                 if (::inet_ntop(AF_INET6, b.data(), buf, sizeof buf)) {
@@ -228,37 +229,6 @@ private:
         }
         *o++ = '"';
         return o;
-    }
-
-    // Each byte value's decimal digits and a dot, and how many digits: an
-    // IPv4 address is four copies of four bytes, where dividing by 10 and
-    // 100 took a hundred instructions.
-    struct octet_text {
-        std::array<char, 4> text{};
-        std::size_t digits = 0;
-    };
-    static constexpr auto octets = [] {
-        std::array<octet_text, 256> t{};
-        for (unsigned v = 0; v < 256; ++v) {
-            auto& e = t[v];
-            if (v >= 100)
-                e.text[e.digits++] = static_cast<char>('0' + v / 100);
-            if (v >= 10)
-                e.text[e.digits++] = static_cast<char>('0' + v / 10 % 10);
-            e.text[e.digits++] = static_cast<char>('0' + v % 10);
-            e.text[e.digits] = '.';
-        }
-        return t;
-    }();
-
-    // Writes `a.b.c.d`, and up to 2 bytes past it that the caller overwrites.
-    [[nodiscard]] static char* write_v4(char* o, unsigned char const* b) noexcept {
-        for (int i = 0; i < 4; ++i) {
-            auto const& t = octets[b[i]];
-            std::memcpy(o, t.text.data(), 4);
-            o += t.digits + 1;
-        }
-        return o - 1; // the last dot
     }
 
     // Writes the line for `ex` to `o`, which has room for max_line_size(ex),

@@ -35,6 +35,7 @@
 // the HTTP layer, so it is not in the Beast-free `<apikit/ratelimit.hpp>`.
 
 #include <apikit/core/error.hpp>
+#include <apikit/core/ipv4_text.hpp>
 #include <apikit/http/context.hpp>
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
@@ -94,18 +95,7 @@ public:
         // The common case — an IPv4 peer that is no proxy — written straight
         // into the key, without the general path's parse and allocations.
         if (peer.is_v4() && proxies_.empty()) {
-            auto const b = peer.to_v4().to_bytes();
-            out.reserve(out.size() + 15);
-            for (std::size_t i = 0; i < 4; ++i) {
-                if (i > 0)
-                    out.push_back('.');
-                unsigned const v = b[i];
-                if (v >= 100)
-                    out.push_back(static_cast<char>('0' + v / 100));
-                if (v >= 10)
-                    out.push_back(static_cast<char>('0' + v / 10 % 10));
-                out.push_back(static_cast<char>('0' + v % 10));
-            }
+            apikit::append_ipv4(out, peer.to_v4().to_bytes().data());
             return;
         }
         ip_address a;
