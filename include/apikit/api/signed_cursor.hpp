@@ -85,14 +85,14 @@ public:
                                      boost::json::value const& position) const {
         auto const& key = keys_.front();
         auto const json = boost::json::serialize(position);
+        char const header[header_size] = {static_cast<char>(format_version),
+                                          static_cast<char>(key.id)};
+        std::string_view const head(header, header_size);
+        auto const mac = key.mac.sign({head, scope.bytes(), json}); // the scope: signed, not sent
         std::string bytes;
-        bytes.reserve(header_size + scope.bytes().size() + json.size() + mac_size);
-        bytes.push_back(static_cast<char>(format_version));
-        bytes.push_back(static_cast<char>(key.id));
-        bytes.append(scope.bytes());
+        bytes.reserve(header_size + json.size() + mac_size);
+        bytes.append(head);
         bytes.append(json);
-        auto const mac = key.mac.sign(bytes);
-        bytes.erase(header_size, scope.bytes().size()); // signed, not sent
         bytes.append(as_string_view(mac));
         return base64url::encode(bytes, base64url::padding::include);
     }
@@ -111,12 +111,7 @@ public:
         if (key == nullptr)
             return detail::invalid_cursor();
         auto const json = b.substr(header_size, b.size() - header_size - mac_size);
-        std::string signed_part;
-        signed_part.reserve(header_size + scope.bytes().size() + json.size());
-        signed_part.append(b.substr(0, header_size));
-        signed_part.append(scope.bytes());
-        signed_part.append(json);
-        auto const mac = key->mac.sign(signed_part);
+        auto const mac = key->mac.sign({b.substr(0, header_size), scope.bytes(), json});
         if (!constant_time_equal(as_string_view(mac), b.substr(b.size() - mac_size)))
             return detail::invalid_cursor();
         return detail::parse_cursor_json(json);
