@@ -125,40 +125,39 @@ rl::trusted_proxies trusted(std::string_view network) {
     return rl::trusted_proxies::parse(list).value();
 }
 
-/// The sample server's parts and chain, put together as sample::basic_server
-/// puts them (server.hpp), with the manual clock of tests/server's fixture
-/// for the store's created_at and the rate limit (5 requests, 1 more a
-/// second: a pipelined input reaches it), and a worker that is never given
-/// a thread.
+/// The sample server's parts and chain, put together by sample::make_chain
+/// as sample::basic_server puts them (server.hpp), with the manual clock of
+/// tests/server's fixture for the store's created_at and the rate limit (5
+/// requests, 1 more a second: a pipelined input reaches it), and a worker
+/// that is never given a thread.
 struct harness {
     clock_type clock{sys::time_point(std::chrono::seconds(1'705'312'800))};
-    http::server_options options = harness_options();
-    std::shared_ptr<apikit::log_writer<checking_sink>> log =
-        std::make_shared<apikit::log_writer<checking_sink>>(checking_sink{});
-    rl::basic_any_limiter<clock_ref> rate_limit{
-        std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
-        sample::rate_limit_policy({5, 1}), clock_ref(clock)};
-    // The socketpair's peer reads as "::" (an AF_UNIX peer has no address):
-    // trusted as a proxy, so that X-Forwarded-For names the client the
-    // limit keys by, as behind a load balancer.
-    rl::trusted_proxies proxies = trusted("::/128");
-    sample::any_user_store users{std::in_place_type<store_type>, clock_ref(clock)};
-    apikit::api::signed_cursor cursors{std::string(32, 'k')};
-    chain_type chain{http::request_id{}, http::access_log<checking_sink>(log),
-                     rl::middleware<rl::basic_any_limiter<clock_ref>, sample::users_limit>(
-                         rate_limit, sample::users_limit("/users", rl::by_client_address(proxies))),
-                     sample::make_app(users, cursors)};
-    http::detail::worker worker{options}; // after the chain: its connections refer to it
+    sample::server_parts<clock_ref, checking_sink> parts{
+        .http = harness_options(),
+        .log = std::make_shared<apikit::log_writer<checking_sink>>(checking_sink{}),
+        .rate_limit = rl::basic_any_limiter<clock_ref>(
+            std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
+            sample::rate_limit_policy({5, 1}), clock_ref(clock)),
+        // The socketpair's peer reads as "::" (an AF_UNIX peer has no
+        // address): trusted as a proxy, so that X-Forwarded-For names the
+        // client the limit keys by, as behind a load balancer.
+        .trusted_proxies = trusted("::/128"),
+        .users = sample::any_user_store(std::in_place_type<store_type>, clock_ref(clock)),
+        .cursor_key = std::string(32, 'k'),
+    };
+    apikit::api::signed_cursor cursors{parts.cursor_key};
+    chain_type chain = sample::make_chain(parts, cursors);
+    http::detail::worker worker{parts.http}; // after the chain: its connections refer to it
     std::string ada_id;
 
     /// A fresh store holding one user, and a full bucket for every client.
     void reset() {
-        users = sample::any_user_store(std::in_place_type<store_type>, clock_ref(clock));
+        parts.users = sample::any_user_store(std::in_place_type<store_type>, clock_ref(clock));
         ada_id = store().create_user({ada_email, "Ada"}).value()->id;
         clock.advance(10s); // the bucket holds 5, refilled 1 a second
     }
 
-    store_type& store() { return *users.target<store_type>(); }
+    store_type& store() { return *parts.users.target<store_type>(); }
 
     std::size_t user_count() { return store().list_users_offset(0, 0).total; }
 
@@ -318,7 +317,7 @@ void release(harness& h, client& c, std::shared_ptr<connection_type>& conn) {
     require(conn.use_count() == 1, "a connection is released once its client has closed");
     conn.reset();
     require(h.worker.connections() == 0, "the worker forgets a closed connection");
-    h.log->flush();
+    h.parts.log->flush();
 }
 
 /// What the responses said, for the store's counts.

@@ -89,6 +89,19 @@ using chain_type = http::chain<
     http::app>;
 // [chain]
 
+/// The chain over `parts`, its cursors signed by `cursors`: basic_server's,
+/// and the request fuzz target's. It refers to both, which must outlive it.
+template <class Clock, class Sink>
+[[nodiscard]] chain_type<Clock, Sink> make_chain(server_parts<Clock, Sink>& parts,
+                                                 api::signed_cursor const& cursors) {
+    namespace rl = apikit::ratelimit;
+    return chain_type<Clock, Sink>(
+        http::request_id{}, http::access_log<Sink>(parts.log),
+        rl::middleware<rl::basic_any_limiter<Clock>, users_limit>(
+            parts.rate_limit, users_limit("/users", rl::by_client_address(parts.trusted_proxies))),
+        make_app(parts.users, cursors));
+}
+
 /// The limit of `spec` as the limiter's policy: one bucket, "default".
 inline apikit::ratelimit::policy rate_limit_policy(rate_limit_spec const& spec) {
     namespace rl = apikit::ratelimit;
@@ -110,15 +123,7 @@ public:
     explicit basic_server(parts_type parts)
         : parts_(checked(std::move(parts)))
         , cursors_(std::move(parts_.cursor_key))
-        , http_(parts_.http,
-                chain_type<Clock, Sink>(
-                    http::request_id{}, http::access_log<Sink>(parts_.log),
-                    apikit::ratelimit::middleware<apikit::ratelimit::basic_any_limiter<Clock>,
-                                                  users_limit>(
-                        parts_.rate_limit,
-                        users_limit("/users",
-                                    apikit::ratelimit::by_client_address(parts_.trusted_proxies))),
-                    make_app(parts_.users, cursors_))) {}
+        , http_(parts_.http, make_chain(parts_, cursors_)) {}
 
     /// Binds and listens; the error says why it cannot.
     [[nodiscard]] apikit::result<void> start() { return http_.start(); }
