@@ -53,23 +53,13 @@ struct backend<rl::memory_store> {
 
 #if APIKIT_TEST_WITH_REDIS
 template <>
-struct backend<rl::redis_store> {
-    asio::io_context io;
-    apikit::redis::connection conn{io.get_executor(),
-                                   redis_test::options_for(redis_test::shared_port())};
-
-    backend() { REQUIRE_FALSE(redis_test::connect(io, conn)); }
-
+struct backend<rl::redis_store> : rl_test::redis_connection {
     erased make(rl::policy p, rl_test::clock_ref clock) {
         // Client time: the test's clock decides, as it does for memory.
         return erased(std::in_place_type<rl::limiter<rl::redis_store, rl_test::clock_ref>>,
                       std::move(p), clock, conn,
                       rl::redis_store_options{.time = rl::time_source::client,
                                               .key_prefix = rl_test::unique_prefix()});
-    }
-    template <class Pred>
-    void run_until(Pred done) {
-        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no decision in 20 s");
     }
 };
 #endif

@@ -58,10 +58,7 @@ redis_store_options client_time(std::string prefix = rl_test::unique_prefix()) {
     return {.time = time_source::client, .key_prefix = std::move(prefix)};
 }
 
-struct shared_redis {
-    boost::asio::io_context io;
-    redis::connection conn{io.get_executor(), redis_test::options_for(redis_test::shared_port())};
-    shared_redis() { REQUIRE_FALSE(redis_test::connect(io, conn)); }
+struct shared_redis : rl_test::redis_connection {
     redis::reply cmd(redis::command c) { return redis_test::ok(io, conn, std::move(c)); }
 };
 
