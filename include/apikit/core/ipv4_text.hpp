@@ -15,7 +15,8 @@
 namespace apikit {
 
 /// The room `write_ipv4` needs: the longest address, `255.255.255.255`
-/// (15 characters), and the 2 bytes past it that its last copy may write.
+/// (15 characters), with room to spare for its last octet's fixed 4-byte
+/// copy, which may write past the address's end (at most to byte 16).
 inline constexpr std::size_t ipv4_text_room = 17;
 
 namespace detail {
