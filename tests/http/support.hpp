@@ -9,6 +9,7 @@
 
 #include "support/http_client.hpp"
 
+#include <apikit/api/error_format.hpp>
 #include <apikit/http.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -21,6 +22,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -130,6 +132,12 @@ public:
 
     std::shared_ptr<void> keep_alive() override { return keep_; }
     void exchange_resumed() override { ++resumed_; }
+    // What a server of the default format would send: apikit's envelope.
+    [[nodiscard]] std::size_t error_body_size(http::exchange const& ex) override {
+        auto e = *ex.response().error();
+        e.request_id.assign(ex.request().request_id());
+        return apikit::api::render(e).size();
+    }
 
 private:
     asio::io_context ioc_;

@@ -9,7 +9,6 @@
 // A connection owns one exchange and reuses it for each of its requests, so
 // nothing here is allocated per request.
 
-#include <apikit/api/error_format.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/response.hpp>
 
@@ -49,10 +48,8 @@ public:
     /// chain, which may or may not have completed the exchange.
     virtual void exchange_resumed() = 0;
     /// The size of the body the owner sends for `ex`'s error response (see
-    /// `exchange::response_body_size`). The server's connection renders the
-    /// error in its own format; this default, for owners that send nothing
-    /// (a test's harness), renders a copy in apikit's envelope.
-    [[nodiscard]] virtual std::size_t error_body_size(exchange const& ex);
+    /// `exchange::response_body_size`), rendered in the owner's format.
+    [[nodiscard]] virtual std::size_t error_body_size(exchange const& ex) = 0;
 
 protected:
     ~exchange_owner() = default;
@@ -231,12 +228,6 @@ private:
     detail::resume_fn resume_;
     std::uint64_t generation_;
 };
-
-inline std::size_t detail::exchange_owner::error_body_size(exchange const& ex) {
-    auto e = *ex.response().error();
-    e.request_id.assign(ex.request().request_id());
-    return api::render(e).size();
-}
 
 inline continuation exchange::suspend() {
     assert(!suspended_ && !completed_ && resume_);
