@@ -77,6 +77,23 @@ inline constexpr auto json_plain_byte = [] {
 
 } // namespace detail
 
+/// The longest prefix of `s` of at most `n` bytes that does not end inside a
+/// UTF-8 sequence, for text cut to a bound before it is written (a cut
+/// sequence would be written as U+FFFD). `s[n]`, the first byte cut, may
+/// continue a sequence begun at most 3 bytes before it: the cut moves before
+/// that sequence's lead byte; where there is none, it stays at `n`.
+[[nodiscard]] constexpr std::string_view utf8_prefix(std::string_view s, std::size_t n) noexcept {
+    if (s.size() <= n)
+        return s;
+    auto const continuation = [&](std::size_t i) {
+        return (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
+    };
+    std::size_t cut = n;
+    while (cut > 0 && n - cut < 3 && continuation(cut))
+        --cut;
+    return s.substr(0, continuation(cut) ? n : cut);
+}
+
 /// The most `write_json_string` writes for `n` bytes of input: each may
 /// become a six-character escape, and two quotes.
 [[nodiscard]] constexpr std::size_t json_string_max_size(std::size_t n) noexcept {

@@ -136,7 +136,8 @@ private:
             for (auto const& f : ex.request().message()) {
                 if (f.name() == boost::beast::http::field::user_agent) {
                     auto const v = f.value();
-                    in.user_agent = utf8_prefix({v.data(), v.size()}, max_logged_user_agent);
+                    in.user_agent =
+                        apikit::utf8_prefix({v.data(), v.size()}, max_logged_user_agent);
                     break;
                 }
             }
@@ -181,22 +182,6 @@ private:
                json_string_max_size(ex.log_detail().size());
     }
 
-    // The longest prefix of `s` of at most `n` bytes that does not end
-    // inside a UTF-8 sequence (a cut one would be logged as U+FFFD).
-    [[nodiscard]] static std::string_view utf8_prefix(std::string_view s, std::size_t n) noexcept {
-        if (s.size() <= n)
-            return s;
-        auto const continuation = [&](std::size_t i) {
-            return (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80;
-        };
-        // s[n], the first byte cut, continues a sequence begun at most 3
-        // bytes before it: cut before that sequence's lead byte instead.
-        std::size_t cut = n;
-        while (cut > 0 && n - cut < 3 && continuation(cut))
-            --cut;
-        return s.substr(0, continuation(cut) ? n : cut);
-    }
-
     // Writes the peer's address, quoted, or null; `o` has room for
     // max_address_size.
     [[nodiscard]] static char* write_address(char* o,
@@ -234,7 +219,8 @@ private:
     // Writes the line for `ex` to `o`, which has room for max_line_size(ex),
     // and returns its end. The request id (1–128 of `A–Z a–z 0–9 - _ . :`
     // whoever made it, unless a layer set it by hand) and the method (an
-    // HTTP token) need no escaping: each is copied in one piece.
+    // HTTP token) need no escaping, so write_json_string copies each as one
+    // run.
     [[nodiscard]] static char* write_line(char* o, exchange const& ex, inputs const& in,
                                           typename Clock::time_point now,
                                           std::chrono::steady_clock::time_point end) noexcept {

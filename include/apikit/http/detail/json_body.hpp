@@ -212,12 +212,8 @@ struct json_body_handler {
 [[nodiscard]] inline std::string duplicate_member_message(std::string_view name) {
     constexpr std::size_t longest = 64;
     bool const cut = name.size() > longest;
-    if (cut) {
-        std::size_t end = longest;
-        while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xc0) == 0x80)
-            --end;
-        name = name.substr(0, end);
-    }
+    if (cut)
+        name = utf8_prefix(name, longest); // a name the parser read is UTF-8
     std::string m = "Duplicate member ";
     append_json_string(m, name);
     if (cut)
