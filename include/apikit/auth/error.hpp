@@ -55,6 +55,11 @@ enum class error : int {
     invalid_key,     ///< a PEM, a JWK or a secret that is not a usable key for its algorithm
     invalid_jwks,    ///< a JWKS document that is not a JSON object with a "keys" array of JWKs
     key_cannot_sign, ///< signing with a key that holds only a public key
+
+    // Passwords (password.hpp).
+    password_too_long, ///< hashing a password longer than the KDF is given: 422, naming `password`
+    invalid_password_params, ///< KDF parameters outside what one check may cost: the server's
+                             ///< config
 };
 
 } // namespace apikit::auth
@@ -67,7 +72,7 @@ struct apikit::error_table<apikit::auth::error> {
     static constexpr char const* name = "apikit.auth";
     static constexpr std::uint64_t id = 0x3c91e57a0d4b28f6;
     static constexpr std::string_view unknown = "auth: unknown error";
-    static constexpr std::array<error_row<error>, 21> rows{{
+    static constexpr std::array<error_row<error>, 23> rows{{
         {error::malformed, "auth: the token is malformed", errc::unauthorized},
         {error::token_too_large, "auth: the token is longer than the verifier accepts",
          errc::unauthorized},
@@ -96,6 +101,11 @@ struct apikit::error_table<apikit::auth::error> {
         {error::invalid_key, "auth: not a usable key for its algorithm", errc::internal_error},
         {error::invalid_jwks, "auth: not a JWKS document", errc::internal_error},
         {error::key_cannot_sign, "auth: the key holds no private key to sign with",
+         errc::internal_error},
+        {error::password_too_long, "auth: the password is longer than a password may be",
+         errc::validation_error},
+        {error::invalid_password_params,
+         "auth: the password KDF's parameters are outside the accepted bounds",
          errc::internal_error},
     }};
 };
