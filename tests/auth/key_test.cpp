@@ -248,6 +248,24 @@ TEST_CASE("key: PEM round trips keep the key and its thumbprint; HS256 has no PE
         CHECK(again->can_sign());
         CHECK(k.verify(input, signature(*again)));
     }
+    // The traditional forms ("BEGIN RSA PRIVATE KEY", "BEGIN EC PRIVATE KEY") load too.
+    for (auto a : {algorithm::rs256, algorithm::es256}) {
+        auto const k = fresh(a);
+        bool priv = false;
+        auto const raw = auth::detail::read_pem(k.private_pem(), priv);
+        auth::detail::bio_ptr bio(BIO_new(BIO_s_mem()));
+        REQUIRE(PEM_write_bio_PrivateKey_traditional(bio.get(), raw.get(), nullptr, nullptr, 0,
+                                                     nullptr, nullptr) == 1);
+        char* data = nullptr;
+        auto const size = static_cast<std::size_t>(BIO_get_mem_data(bio.get(), &data));
+        std::string const pem(data, size);
+        CHECK(pem.starts_with(a == algorithm::rs256 ? "-----BEGIN RSA PRIVATE KEY-----"
+                                                    : "-----BEGIN EC PRIVATE KEY-----"));
+        auto const again = auth::key::from_pem(a, pem);
+        REQUIRE(again.has_value());
+        CHECK(again->can_sign());
+        CHECK(again->kid() == k.kid());
+    }
     auto const hs = fresh(algorithm::hs256);
     CHECK(hs.private_pem().empty());
     CHECK(hs.public_pem().empty());
@@ -385,6 +403,19 @@ TEST_CASE("key: JWKs that are not a usable signing key are invalid_key") {
         y.back() ^= 0x01;
         j["y"] = apikit::base64url::encode(y);
     }));
+    // an RSA public exponent over 64 bits, of 1 or even; a modulus over 8192 bits
+    auto rsa_public = [&](std::string const& n, std::string const& e) {
+        return [=](obj& j) {
+            j = obj{{"kty", "RSA"}, {"n", n}, {"e", apikit::base64url::encode(e)}};
+        };
+    };
+    std::string const n(rs.at("n").as_string());
+    CHECK(refused(rs, rsa_public(n, std::string("\x01\0\0\0\0\0\0\0\x01", 9))));
+    CHECK(refused(rs, rsa_public(n, std::string(1, '\x01'))));
+    CHECK(refused(rs, rsa_public(n, std::string("\x01\x00", 2))));
+    CHECK_FALSE(refused(rs, rsa_public(n, std::string(1, '\x03'))));
+    CHECK_FALSE(refused(rs, rsa_public(n, std::string("\x01\0\0\0\0\0\0\x01", 8))));
+    CHECK(refused(rs, rsa_public(apikit::base64url::encode(std::string(1025, '\xcb')), "\x03")));
     // an RSA key too small
     auth::detail::pkey_ptr small(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
     CHECK(refused(rs, [&](obj& j) {

@@ -9,8 +9,9 @@
 // impossible by construction, not by a check someone could forget.
 //
 // Keys are checked when they are made, never per token: an HS256 secret has
-// at least 32 bytes (RFC 7518 §3.2), an RSA modulus 2048 to 8192 bits (the
-// upper bound caps what one verification can cost), ES256 is P-256, EdDSA is
+// at least 32 bytes (RFC 7518 §3.2), an RSA modulus 2048 to 8192 bits and
+// its public exponent odd, at least 3 and at most 64 bits (the upper bounds
+// cap what one verification can cost), ES256 is P-256, EdDSA is
 // Ed25519; any other key is error::invalid_key. Everything OpenSSL can
 // prepare is prepared then too: the EVP_PKEY, and a verify context
 // (EVP_DigestVerifyInit done once) that each verification copies; an HS256
@@ -80,9 +81,16 @@ struct key_state {
     switch (a) {
     case algorithm::hs256:
         return false;
-    case algorithm::rs256:
-        return EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) >= min_rsa_bits &&
-               EVP_PKEY_get_bits(k) <= max_rsa_bits;
+    case algorithm::rs256: {
+        if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA || EVP_PKEY_get_bits(k) < min_rsa_bits ||
+            EVP_PKEY_get_bits(k) > max_rsa_bits)
+            return false;
+        // e odd and at least 3: with e = 1 a signature is its own message,
+        // which anyone can write.
+        auto const e = bn_param(k, OSSL_PKEY_PARAM_RSA_E);
+        return !e.empty() && e.size() <= max_rsa_exponent_bytes && (e.back() & 1) != 0 &&
+               (e.size() > 1 || static_cast<unsigned char>(e[0]) >= 3);
+    }
     case algorithm::es256:
         return EVP_PKEY_get_base_id(k) == EVP_PKEY_EC && group_name(k) == "prime256v1";
     case algorithm::eddsa:

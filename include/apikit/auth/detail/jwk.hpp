@@ -37,6 +37,8 @@ struct jwk_member {
 };
 
 inline constexpr std::size_t p256_coordinate = 32;
+inline constexpr std::size_t max_rsa_bytes = 8192 / 8;   // auth::key's largest modulus
+inline constexpr std::size_t max_rsa_exponent_bytes = 8; // OpenSSL's bound on e: 64 bits
 inline constexpr std::size_t ed25519_size = 32;
 
 [[nodiscard]] inline std::string_view kty_of(algorithm a) noexcept {
@@ -182,6 +184,10 @@ struct cleansed_strings {
     cleansed_strings wipe{{&d, &p, &q, &dp, &dq, &qi}};
     if (!jwk_bytes(jwk, "n", n, true) || !jwk_bytes(jwk, "e", e, true) ||
         !jwk_bytes(jwk, "d", d, false) || jwk.contains("oth")) // multi-prime: not for JWS
+        return false;
+    // Sizes first: checking a private key costs time growing with the
+    // square of its size, and auth::key refuses these anyway.
+    if (n.size() > max_rsa_bytes || e.size() > max_rsa_exponent_bytes || d.size() > n.size())
         return false;
     bool const crt = !d.empty() && jwk.contains("p");
     if (crt && !(jwk_bytes(jwk, "p", p, true) && jwk_bytes(jwk, "q", q, true) &&
