@@ -70,6 +70,16 @@ struct pool_outcome {
     int calls = 0;
 };
 
+// One verify of "pw" against `stored` per element of `out`, each recorded in
+// its element, on `ioc`.
+void pool_verify_each(auth::password_pool& pool, asio::io_context& ioc, std::string const& stored,
+                      std::vector<pool_outcome>& out) {
+    for (auto& o : out)
+        pool.async_verify("pw", stored, asio::bind_executor(ioc, [&o](error_code ec, bool ok) {
+                              o = {ec, ok, o.calls + 1};
+                          }));
+}
+
 } // namespace
 
 TEST_CASE("password_pool: a verify completes on the caller's strand, with the answer") {
@@ -153,10 +163,7 @@ TEST_CASE("password_pool: past max_waiting pending, a check is a 503 at once, ru
     pool_gate gate(pool, 1);
 
     std::vector<pool_outcome> out(4);
-    for (auto& o : out)
-        pool.async_verify("pw", stored, asio::bind_executor(ioc, [&o](error_code ec, bool ok) {
-                              o = {ec, ok, o.calls + 1};
-                          }));
+    pool_verify_each(pool, ioc, stored, out);
     CHECK(pool.pending() == 2);
     // The two refused complete now, while the pool's only thread is held.
     ioc.poll();
@@ -197,10 +204,7 @@ TEST_CASE("password_pool: stop() completes the queued checks and every later one
     pool_gate gate(pool, 1);
 
     std::vector<pool_outcome> out(3);
-    for (auto& o : out)
-        pool.async_verify("pw", stored, asio::bind_executor(ioc, [&o](error_code ec, bool ok) {
-                              o = {ec, ok, o.calls + 1};
-                          }));
+    pool_verify_each(pool, ioc, stored, out);
     pool.stop();
     CHECK(pool.pending() == 0);
     pool_outcome late;
@@ -226,10 +230,7 @@ TEST_CASE("password_pool: destroyed after stop() while its completions wait to r
     {
         auto pool = std::make_unique<auth::password_pool>(1, 16, pool_cheap);
         pool_gate gate(*pool, 1);
-        for (auto& o : out)
-            pool->async_verify("pw", stored, asio::bind_executor(ioc, [&o](error_code ec, bool ok) {
-                                   o = {ec, ok, o.calls + 1};
-                               }));
+        pool_verify_each(*pool, ioc, stored, out);
         pool->stop();
         gate.open();
         pool.reset(); // joins its threads; the completions are still queued on ioc
@@ -250,10 +251,7 @@ TEST_CASE("password_pool: the destructor alone completes every check, once") {
     {
         auth::password_pool pool(1, 16, pool_cheap);
         pool_gate gate(pool, 1);
-        for (auto& o : out)
-            pool.async_verify("pw", stored, asio::bind_executor(ioc, [&o](error_code ec, bool ok) {
-                                  o = {ec, ok, o.calls + 1};
-                              }));
+        pool_verify_each(pool, ioc, stored, out);
         gate.open();
     } // the gate opens first; the pool may have started one, and aborts the rest
     ioc.run();
