@@ -393,6 +393,11 @@ TEST_CASE("key: JWKs that are not a usable signing key are invalid_key") {
     CHECK(refused(es, [&](obj& j) { j["d"] = fresh(algorithm::es256).private_jwk().at("d"); }));
     CHECK(refused(ed, [&](obj& j) { j["d"] = fresh(algorithm::eddsa).private_jwk().at("d"); }));
     CHECK(refused(rs, [&](obj& j) { j["p"] = fresh(algorithm::rs256).private_jwk().at("p"); }));
+    CHECK(refused(rs, [&](obj& j) { // d alone: checked by a trial signature
+        for (auto m : {"p", "q", "dp", "dq", "qi"})
+            j.erase(m);
+        j["d"] = fresh(algorithm::rs256).private_jwk().at("d");
+    }));
     // RSA's CRT members: all or none; multi-prime never
     CHECK(refused(rs, [](obj& j) { j.erase("q"); }));
     CHECK(refused(rs, [](obj& j) { j["oth"] = boost::json::array{}; }));

@@ -37,7 +37,8 @@ struct jwk_member {
 };
 
 inline constexpr std::size_t p256_coordinate = 32;
-inline constexpr std::size_t max_rsa_bytes = 8192 / 8;   // auth::key's largest modulus
+inline constexpr std::size_t min_rsa_bytes = 2048 / 8;   // auth::key's smallest modulus
+inline constexpr std::size_t max_rsa_bytes = 8192 / 8;   // and largest
 inline constexpr std::size_t max_rsa_exponent_bytes = 8; // OpenSSL's bound on e: 64 bits
 inline constexpr std::size_t ed25519_size = 32;
 
@@ -210,11 +211,14 @@ struct cleansed_strings {
              push_bn(bld.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qi, keep);
     if (!ok)
         return false;
-    // Without p and q OpenSSL cannot check the pair; such a key (d alone,
-    // which RFC 7518 allows) signs correctly or not at all, for its holder.
-    // A public key is not checked either: OpenSSL's check of an RSA public
-    // key is SP 800-56B's, which refuses exponents JOSE keys use.
+    // Without p and q (RFC 7518 allows d alone) OpenSSL cannot check the
+    // pair; a trial signature does. A public key is not checked: OpenSSL's
+    // check of an RSA public key is SP 800-56B's, which refuses exponents
+    // JOSE keys use; auth::key checks its size and exponent.
     out.pkey = from_params("RSA", bld.get(), !d.empty(), crt);
+    if (out.pkey && !crt && !d.empty() &&
+        (n.size() < min_rsa_bytes || !signs_correctly(out.pkey.get(), EVP_sha256())))
+        out.pkey.reset();
     out.alg = algorithm::rs256;
     out.has_private = !d.empty();
     return out.pkey != nullptr;

@@ -275,6 +275,20 @@ inline constexpr std::size_t es256_half = 32; // bytes of R and of S (P-256's or
     return out;
 }
 
+/// True when `k` signs a fixed message so that its public half verifies
+/// it: the check of a private key OpenSSL cannot check otherwise (RSA of d
+/// alone).
+[[nodiscard]] inline bool signs_correctly(EVP_PKEY* k, EVP_MD const* md) {
+    constexpr std::string_view probe = "apikit: does this key sign?";
+    auto const sig = digest_sign(k, md, probe);
+    if (sig.empty())
+        return false;
+    EVP_MD_CTX* c = scratch_md_ctx();
+    EVP_MD_CTX_reset(c);
+    return cleared(EVP_DigestVerifyInit(c, nullptr, md, nullptr, k) == 1 &&
+                   EVP_DigestVerify(c, bytes(sig), sig.size(), bytes(probe), probe.size()) == 1);
+}
+
 /// A context prepared once per key for EVP_DigestVerify with `md` (null for
 /// Ed25519); null if OpenSSL refuses the key.
 [[nodiscard]] inline md_ctx_ptr prepare_verify(EVP_PKEY* k, EVP_MD const* md) {
