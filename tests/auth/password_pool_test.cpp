@@ -8,11 +8,14 @@
 
 #include <apikit/auth/password_pool.hpp>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <doctest/doctest.h>
@@ -317,4 +320,26 @@ TEST_CASE("password_pool: hash then verify through the pool; the pool's errors a
 
     CHECK_THROWS_AS(auth::password_pool(1, 1, auth::password_params::scrypt(25, 8, 1)),
                     std::invalid_argument);
+}
+
+TEST_CASE("password_pool: a coroutine awaits a hash and a verify, and resumes on its executor") {
+    asio::io_context ioc;
+    auth::password_pool pool(2, 16, pool_cheap);
+    bool right = false, wrong = true, on_ioc = false;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            auto const encoded = co_await pool.async_hash("swordfish", asio::use_awaitable);
+            on_ioc = ioc.get_executor().running_in_this_thread();
+            right = co_await pool.async_verify("swordfish", encoded, asio::use_awaitable);
+            wrong = co_await pool.async_verify("swordfisH", encoded, asio::use_awaitable);
+        },
+        [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        });
+    ioc.run();
+    CHECK(on_ioc);
+    CHECK(right);
+    CHECK_FALSE(wrong);
 }
