@@ -37,9 +37,14 @@
 // short by the write deadline).
 #include "fuzz.hpp"
 
+#include "any_refresh_store.hpp"
+#include "auth_service.hpp"
 #include "server.hpp"
 
 #include <apikit/api/error_format.hpp>
+#include <apikit/auth/key.hpp>
+#include <apikit/auth/memory_refresh_store.hpp>
+#include <apikit/auth/password.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
 #include <apikit/core/log_writer.hpp>
@@ -125,6 +130,17 @@ rl::trusted_proxies trusted(std::string_view network) {
     return rl::trusted_proxies::parse(list).value();
 }
 
+/// The service's authentication: an Ed25519 key made at start, refresh
+/// tokens in memory, a password KDF cheap enough for a fuzzer.
+std::shared_ptr<sample::auth_service> fuzz_auth() {
+    sample::auth_settings s;
+    s.password = apikit::auth::password_params::scrypt(4, 1, 1);
+    return std::make_shared<sample::auth_service>(
+        apikit::auth::key::generate(apikit::auth::algorithm::eddsa).value(),
+        sample::any_refresh_store(std::in_place_type<apikit::auth::memory_refresh_store>),
+        std::move(s));
+}
+
 /// The sample server's parts and chain, put together by sample::make_chain
 /// as sample::basic_server puts them (server.hpp), with the manual clock of
 /// tests/server's fixture for the store's created_at and the rate limit (5
@@ -135,9 +151,11 @@ struct harness {
     sample::server_parts<clock_ref, checking_sink> parts{
         .http = harness_options(),
         .log = std::make_shared<apikit::log_writer<checking_sink>>(checking_sink{}),
+        .auth = fuzz_auth(),
         .rate_limit = rl::basic_any_limiter<clock_ref>(
             std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
             sample::rate_limit_policy({5, 1}), clock_ref(clock)),
+        .login_limit = {},
         // The socketpair's peer reads as "::" (an AF_UNIX peer has no
         // address): trusted as a proxy, so that X-Forwarded-For names the
         // client the limit keys by, as behind a load balancer.

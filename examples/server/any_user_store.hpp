@@ -126,6 +126,10 @@ public:
         ops().find_user(store_, id, to_completion<user_ptr>(std::forward<Handler>(h)));
     }
     template <class Handler>
+    void async_find_user_by_email(std::string_view email, Handler&& h) {
+        ops().find_user_by_email(store_, email, to_completion<user_ptr>(std::forward<Handler>(h)));
+    }
+    template <class Handler>
     void async_list_users(std::size_t limit, std::optional<position> const& after, Handler&& h) {
         ops().list_users(store_, limit, after,
                          to_completion<keyset_rows<user>>(std::forward<Handler>(h)));
@@ -171,6 +175,7 @@ private:
         void (*destroy)(void*) noexcept;
         void (*create_user)(void*, new_user, completion<user_ptr>);
         void (*find_user)(void*, std::string_view, completion<user_ptr>);
+        void (*find_user_by_email)(void*, std::string_view, completion<user_ptr>);
         void (*list_users)(void*, std::size_t, std::optional<position> const&,
                            completion<keyset_rows<user>>);
         void (*list_users_offset)(void*, std::size_t, std::size_t, completion<offset_rows<user>>);
@@ -190,6 +195,9 @@ private:
         },
         [](void* p, std::string_view id, completion<user_ptr> h) {
             static_cast<S*>(p)->async_find_user(id, std::move(h));
+        },
+        [](void* p, std::string_view email, completion<user_ptr> h) {
+            static_cast<S*>(p)->async_find_user_by_email(email, std::move(h));
         },
         [](void* p, std::size_t limit, std::optional<position> const& after,
            completion<keyset_rows<user>> h) {

@@ -4,7 +4,9 @@
 // The sample service's routes (README.md in this directory is their
 // reference):
 //
-//   POST /users                {"email","name"} → 201 user, Location
+//   POST /users                {"email","name","password"} → 201 user, Location
+//   POST /auth/login, /auth/refresh, /auth/logout, GET /.well-known/jwks.json
+//                              auth_routes.hpp
 //   GET  /users                ?limit=&cursor=   → cursor page, newest first
 //                              ?page=&per_page=  → offset page
 //   GET  /users/:id            → user
@@ -25,6 +27,8 @@
 // compiled once, over any_user_store, whichever store the server has.
 
 #include "any_user_store.hpp"
+#include "auth_routes.hpp"
+#include "auth_service.hpp"
 #include "model.hpp"
 #include "pages.hpp"
 #include "user_store.hpp"
@@ -168,35 +172,16 @@ void serve_listing(any_user_store& store, http::exchange& ex, api::signed_cursor
 
 // [make-app]
 /// The routes of the service over `store`, with cursors signed by
-/// `cursors`. Both must outlive the app.
-inline http::app make_app(any_user_store& store, api::signed_cursor const& cursors) {
+/// `cursors` and users signed in by `auth`. All must outlive the app.
+inline http::app make_app(any_user_store& store, api::signed_cursor const& cursors,
+                          auth_service& auth) {
     http::app app;
 
     app.get("/healthz",
             [](http::request const&, http::response& res) { res.json_text(R"({"status":"ok"})"); });
 
-    app.post("/users", [&store](http::exchange& ex) {
-        auto body = http::read_json_object(ex.request());
-        if (!body)
-            return ex.response().error(body.error());
-        auto input = parse_new_user(*body);
-        if (!input)
-            return ex.response().error(input.error());
-        detail::ask<user_ptr>(
-            store, ex,
-            [&](auto done) { store.async_create_user(std::move(*input), std::move(done)); },
-            [](http::response& res, boost::system::error_code ec, user_ptr const& created) {
-                if (ec == apikit::errc::conflict)
-                    return res.error(api::api_error(apikit::errc::conflict,
-                                                    "A user with this email already exists",
-                                                    {{"email", "is already taken"}}));
-                if (ec)
-                    return res.error(api::api_error(ec));
-                res.status(201);
-                res.set("Location", "/users/" + created->id);
-                res.json_text(created->json);
-            });
-    });
+    // Sign-up, login, refresh, logout and the public keys.
+    add_auth_routes(app, store, auth);
     // [make-app]
 
     app.get("/users", [&store, &cursors, scope = api::cursor_scope("users")](http::exchange& ex) {

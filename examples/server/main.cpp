@@ -1,9 +1,11 @@
 // apikit-server: the sample service (README.md in this directory is its
-// reference), with in-memory storage; its rate limiter keeps its buckets in
-// memory too, or in Redis with --redis.
+// reference), with in-memory storage; its rate limiters keep their buckets
+// and its refresh tokens their families in memory too, or in Redis with
+// --redis.
 //
 //   apikit-server --address 127.0.0.1 --port 8080 --threads 4
 //   apikit-server --rate-limit 100:10 --redis redis://127.0.0.1:6379
+//   apikit-server --jwt-key signing.pem --admin-email ada@example.com
 //
 // Standard output holds JSON lines only, so that `apikit-server | jq` reads
 // all of it: the server's own lines in the access log's shape (a warning
@@ -14,15 +16,20 @@
 // Two things are plain text instead, because they are for the person at
 // the terminal and come before anything runs: --help (on stdout, exit 0),
 // and a refused command line or APIKIT_CURSOR_KEY (the reason and the
-// usage on stderr, exit 2). A server that cannot start — an address it
-// cannot listen on — logs an "error" line and exits 1.
+// usage on stderr, exit 2), as is a --jwt-key file that holds no usable
+// private key. A server that cannot start — an address it cannot listen
+// on — logs an "error" line and exits 1.
 
+#include "any_refresh_store.hpp"
+#include "auth_service.hpp"
 #include "options.hpp"
 #include "server.hpp"
 #if APIKIT_SERVER_REDIS
 #include "redis_link.hpp"
 #endif
 
+#include <apikit/auth/key.hpp>
+#include <apikit/auth/memory_refresh_store.hpp>
 #include <apikit/core/json_string.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
@@ -36,6 +43,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <span>
@@ -70,10 +79,38 @@ cursor_secret(sample::server_options const& o) {
     return {boost::system::in_place_value, std::move(key)};
 }
 
+// The key access tokens are signed with: --jwt-key's, whose type says its
+// algorithm, else a fresh RS256 key.
+boost::system::result<apikit::auth::key, sample::usage_error>
+signing_key(sample::server_options const& o) {
+    namespace auth = apikit::auth;
+    if (o.jwt_key_file.empty()) {
+        auto k = auth::key::generate(auth::algorithm::rs256);
+        if (!k)
+            return sample::usage_error{"cannot generate a signing key: " + k.error().message()};
+        return {boost::system::in_place_value, std::move(*k)};
+    }
+    std::ifstream in(o.jwt_key_file, std::ios::binary);
+    std::string const pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof())
+        return sample::usage_error{"--jwt-key: cannot read " + o.jwt_key_file};
+    for (auto alg : {auth::algorithm::rs256, auth::algorithm::es256, auth::algorithm::eddsa})
+        if (auto k = auth::key::from_pem(alg, pem); k && k->can_sign())
+            return {boost::system::in_place_value, std::move(*k)};
+    return sample::usage_error{"--jwt-key: " + o.jwt_key_file +
+                               " holds no private key this server signs with (RSA of 2048 bits "
+                               "or more, P-256, or Ed25519, in PEM)"};
+}
+
 int run(sample::server_options const& o) {
     auto secret = cursor_secret(o);
     if (!secret) { // for the person at the terminal: text, before anything is logged
         fmt::print(stderr, "apikit-server: {}\n", secret.error().message);
+        return 2;
+    }
+    auto key = signing_key(o);
+    if (!key) {
+        fmt::print(stderr, "apikit-server: {}\n", key.error().message);
         return 2;
     }
 
@@ -93,28 +130,52 @@ int run(sample::server_options const& o) {
 
 #if APIKIT_SERVER_REDIS
     std::optional<sample::redis_link> redis; // outlives the server, which uses it
-#endif
-    if (o.rate_limit) { // else no limiter at all: nothing is limited
-        auto policy = sample::rate_limit_policy(*o.rate_limit);
-        if (o.redis_url.empty()) {
-            parts.rate_limit =
-                rl::any_limiter(std::in_place_type<rl::limiter<>>, std::move(policy));
-        } else {
-#if APIKIT_SERVER_REDIS
-            auto& link = redis.emplace(o.redis_url);
-            if (auto const ec = link.first_connect_error()) {
-                std::string context;
-                add_member(context, "redis", fmt::format("{}", link.server()));
-                add_member(context, "error", ec.message());
-                log->append(sample::log_line("warn",
-                                             "Redis is unreachable: requests are let through "
-                                             "unlimited until it is back",
-                                             context));
-            }
-            parts.rate_limit = link.rate_limiter(std::move(policy));
-#endif
+    if (!o.redis_url.empty()) {
+        auto& link = redis.emplace(o.redis_url);
+        if (auto const ec = link.first_connect_error()) {
+            std::string context;
+            add_member(context, "redis", fmt::format("{}", link.server()));
+            add_member(context, "error", ec.message());
+            log->append(sample::log_line("warn",
+                                         "Redis is unreachable: requests are let through "
+                                         "unlimited, and sign-ins fail, until it is back",
+                                         context));
         }
     }
+#endif
+    // [auth]
+    std::string const kid(key->kid());
+    sample::auth_settings auth_settings;
+    auth_settings.admin_email = o.admin_email;
+    auto refresh_store =
+#if APIKIT_SERVER_REDIS
+        redis ? redis->refresh_store() :
+#endif
+              sample::any_refresh_store(std::in_place_type<apikit::auth::memory_refresh_store>);
+    parts.auth = std::make_shared<sample::auth_service>(std::move(*key), std::move(refresh_store),
+                                                        std::move(auth_settings));
+    // [auth]
+    {
+        std::string context;
+        add_member(context, "kid", kid);
+        add_member(context, "alg", apikit::auth::name(parts.auth->keys().signing_key()->alg()));
+        log->append(sample::log_line("info",
+                                     o.jwt_key_file.empty()
+                                         ? "signing access tokens with a key made at start"
+                                         : "signing access tokens with the key of --jwt-key",
+                                     context));
+    }
+
+    auto limiter = [&](rl::policy policy) {
+#if APIKIT_SERVER_REDIS
+        if (redis)
+            return redis->rate_limiter(std::move(policy));
+#endif
+        return rl::any_limiter(std::in_place_type<rl::limiter<>>, std::move(policy));
+    };
+    if (o.rate_limit) // else no limiter at all: nothing is limited
+        parts.rate_limit = limiter(sample::rate_limit_policy(*o.rate_limit));
+    parts.login_limit = limiter(sample::login_limit_policy());
 
     sample::server server(std::move(parts));
     if (auto started = server.start(); !started) {

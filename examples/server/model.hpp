@@ -29,7 +29,10 @@ struct user {
     std::string created_at; ///< RFC 3339 UTC with milliseconds
     std::int64_t version;   ///< starts at 1; the optimistic-locking counter
     std::uint64_t seq;      ///< insertion order, the keyset sort key; never shown
-    std::string json;       ///< the fields above as the API shows them, see publish()
+    /// The password as the KDF left it (apikit::auth::hash_password's PHC
+    /// string): never shown, logged, or put in an audit record.
+    std::string password_hash;
+    std::string json; ///< the fields shown above as the API shows them, see publish()
 };
 
 struct order {
@@ -47,10 +50,11 @@ struct order {
 /// starts strictly after it.
 using position = apikit::api::keyset_position<std::uint64_t, std::string>;
 
-/// What a sign-up gives: validated, not yet stored.
+/// What a sign-up gives: validated and its password hashed, not yet stored.
 struct new_user {
     std::string email;
     std::string name;
+    std::string password_hash{}; ///< empty: no password, no login (tests' users)
 };
 
 /// What an order gives: validated, not yet stored.

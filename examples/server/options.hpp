@@ -50,6 +50,13 @@ struct server_options {
     std::string redis_url;
     /// Proxies whose X-Forwarded-For names the client (addresses or networks).
     std::vector<std::string> trusted_proxies;
+    /// A PEM file with the private key access tokens are signed with (RSA:
+    /// RS256, P-256: ES256, Ed25519: EdDSA). Empty: an RS256 key generated at
+    /// start, so tokens die with the process. Instances behind one load
+    /// balancer share a key file, and then accept each other's tokens.
+    std::string jwt_key_file;
+    /// The user with this email (ignoring case) gets the `admin` scope at login.
+    std::string admin_email;
     bool help = false;
 };
 
@@ -65,7 +72,7 @@ inline constexpr std::size_t min_cursor_key_bytes = 32;
 inline constexpr std::string_view usage_text =
     "usage: apikit-server [--address IP] [--port N] [--threads N] [--cursor-key KEY]\n"
     "                     [--rate-limit CAPACITY:REFILL_PER_SECOND|off] [--redis URL]\n"
-    "                     [--trusted-proxy CIDR]...\n"
+    "                     [--trusted-proxy CIDR]... [--jwt-key FILE] [--admin-email EMAIL]\n"
     "\n"
     "  --address IP      address to listen on (default 127.0.0.1)\n"
     "  --port N          port to listen on, 0 for any free port (default 8080)\n"
@@ -85,6 +92,12 @@ inline constexpr std::string_view usage_text =
     "  --trusted-proxy CIDR\n"
     "                    believe X-Forwarded-For from this proxy address or network\n"
     "                    when keying clients; may be repeated (default: none)\n"
+    "  --jwt-key FILE    PEM private key that signs access tokens: RSA (RS256), P-256\n"
+    "                    (ES256) or Ed25519 (EdDSA); give every instance the same file\n"
+    "                    so each accepts the others' tokens (default: an RS256 key made\n"
+    "                    at start, its kid logged)\n"
+    "  --admin-email EMAIL\n"
+    "                    the user with this email gets the 'admin' scope at login\n"
     "  --help            print this text and exit\n"
     "\n"
     "Standard output holds JSON log lines only: one with the bound address and\n"
@@ -169,7 +182,8 @@ parse_options(std::span<char const* const> args) {
             continue;
         }
         if (arg != "--address" && arg != "--port" && arg != "--threads" && arg != "--cursor-key" &&
-            arg != "--rate-limit" && arg != "--redis" && arg != "--trusted-proxy")
+            arg != "--rate-limit" && arg != "--redis" && arg != "--trusted-proxy" &&
+            arg != "--jwt-key" && arg != "--admin-email")
             return fail("unknown argument '" + std::string(args[i]) + "'");
         if (!inline_value && i + 1 == args.size())
             return fail(std::string(arg) + " needs a value");
@@ -208,6 +222,14 @@ parse_options(std::span<char const* const> args) {
                 return fail("--trusted-proxy: '" + std::string(value) +
                             "' is not an address or a network such as 10.0.0.0/8");
             o.trusted_proxies.emplace_back(value);
+        } else if (arg == "--jwt-key") {
+            if (value.empty())
+                return fail("--jwt-key: needs the path of a PEM file");
+            o.jwt_key_file = value;
+        } else if (arg == "--admin-email") {
+            if (value.empty() || value.find('@') == std::string_view::npos)
+                return fail("--admin-email: '" + std::string(value) + "' is not an email address");
+            o.admin_email = value;
         } else {
             auto key = decode_cursor_key(value, "--cursor-key");
             if (!key)

@@ -3,7 +3,7 @@
 
 // apikit-server's connection to Redis (--redis): one apikit::redis::connection
 // on a thread of its own, shared by every backend that keeps its state in
-// Redis (today the rate limiter's buckets). Each answer is handed back to
+// Redis: the rate limiters' buckets and the refresh tokens' families. Each answer is handed back to
 // the HTTP connection that asked, on its own executor.
 //
 // The first connection is waited for (at most its connect timeout), so that
@@ -14,6 +14,9 @@
 //
 // Built only with hiredis (APIKIT_SERVER_REDIS).
 
+#include "any_refresh_store.hpp"
+
+#include <apikit/auth/redis_refresh_store.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limit.hpp>
 #include <apikit/ratelimit/limiter.hpp>
@@ -84,6 +87,14 @@ public:
         return rl::any_limiter(std::in_place_type<rl::limiter<rl::redis_store>>, std::move(policy),
                                apikit::steady_clock{}, conn_, store);
         // [redis-limiter]
+    }
+
+    /// The refresh tokens' store in this Redis: every instance that uses it
+    /// rotates the others' tokens, reuse detection included. While Redis
+    /// cannot be reached, login, refresh and logout answer 503; access
+    /// tokens still verify (they need no store).
+    [[nodiscard]] any_refresh_store refresh_store() {
+        return any_refresh_store(std::in_place_type<apikit::auth::redis_refresh_store>, conn_);
     }
 
 private:

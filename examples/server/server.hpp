@@ -20,10 +20,12 @@
 
 #include "any_user_store.hpp"
 #include "app.hpp"
+#include "auth_service.hpp"
 #include "options.hpp"
 #include "user_store.hpp"
 
 #include <apikit/api/signed_cursor.hpp>
+#include <apikit/auth/middleware.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/core/json_string.hpp>
@@ -61,9 +63,17 @@ struct server_parts {
     /// Where the access log and the server's own lines go: one writer, so
     /// that they reach the sink in order and in batches.
     std::shared_ptr<apikit::log_writer<Sink>> log;
-    /// The limit of every /users route, its store chosen at run time
-    /// (memory or Redis); empty, nothing is limited (`--rate-limit off`).
+    /// Who is asking: keys, tokens, refresh tokens, passwords, and which
+    /// routes need which scope. Required.
+    std::shared_ptr<auth_service> auth;
+    /// The limit of every /users route, per user once signed in and per
+    /// client address before, its store chosen at run time (memory or
+    /// Redis); empty, nothing is limited (`--rate-limit off`).
     apikit::ratelimit::basic_any_limiter<Clock> rate_limit;
+    /// The limit of POST /auth/login per client address, against guessing
+    /// passwords: apart from the other one, so that browsing does not use up
+    /// logins nor failed logins the browsing. Empty: not limited.
+    apikit::ratelimit::basic_any_limiter<Clock> login_limit;
     /// Proxies whose X-Forwarded-For names the client the limit keys by.
     apikit::ratelimit::trusted_proxies trusted_proxies;
     /// The users and their orders: in this process's memory unless another
@@ -74,19 +84,26 @@ struct server_parts {
 };
 
 /// Which requests the limiter sees: those of the /users routes, keyed by
-/// client address (through X-Forwarded-For from trusted proxies only), cost 1.
-using users_limit = apikit::ratelimit::under_path<apikit::ratelimit::by_client_address>;
+/// the signed-in user (`user:<sub>`), else by client address (through
+/// X-Forwarded-For from trusted proxies only), cost 1.
+using users_limit = apikit::ratelimit::under_path<
+    apikit::ratelimit::by_subject<apikit::auth::principal, apikit::ratelimit::by_client_address>>;
+/// Which requests the login limiter sees: POST /auth/login, by address.
+using login_limit = apikit::ratelimit::under_path<apikit::ratelimit::by_client_address>;
 
 // [chain]
 /// Every request passes the request-id middleware (so every response and
-/// error envelope carries an id), then the access log (so a 429 is logged
-/// too), then the rate limit, then the routes. One type, whatever the
-/// backends: each is erased where it is plugged in.
+/// error envelope carries an id), then the access log (so a 401 or a 429 is
+/// logged too), then bearer authentication (who is asking: it never answers
+/// by itself), then the rate limits (a user's own budget once signed in),
+/// then the guard (401 or 403 by the route's scope), then the routes. One
+/// type, whatever the backends: each is erased where it is plugged in.
 template <class Clock, class Sink>
 using chain_type = http::chain<
-    http::request_id, http::access_log<Sink>,
+    http::request_id, http::access_log<Sink>, apikit::auth::bearer<auth_service::verifier_type>,
     apikit::ratelimit::middleware<apikit::ratelimit::basic_any_limiter<Clock>, users_limit>,
-    http::app>;
+    apikit::ratelimit::middleware<apikit::ratelimit::basic_any_limiter<Clock>, login_limit>,
+    apikit::auth::guard, http::app>;
 // [chain]
 
 /// The chain over `parts`, its cursors signed by `cursors`: basic_server's,
@@ -95,11 +112,24 @@ template <class Clock, class Sink>
 [[nodiscard]] chain_type<Clock, Sink> make_chain(server_parts<Clock, Sink>& parts,
                                                  api::signed_cursor const& cursors) {
     namespace rl = apikit::ratelimit;
+    auto& auth = *parts.auth;
+    rl::by_client_address const by_address(parts.trusted_proxies);
     return chain_type<Clock, Sink>(
         http::request_id{}, http::access_log<Sink>(parts.log),
+        apikit::auth::bearer<auth_service::verifier_type>(auth.verifier()),
         rl::middleware<rl::basic_any_limiter<Clock>, users_limit>(
-            parts.rate_limit, users_limit("/users", rl::by_client_address(parts.trusted_proxies))),
-        make_app(parts.users, cursors));
+            parts.rate_limit,
+            users_limit("/users", rl::by_subject<apikit::auth::principal>(by_address))),
+        rl::middleware<rl::basic_any_limiter<Clock>, login_limit>(
+            parts.login_limit, login_limit("/auth/login", by_address)),
+        apikit::auth::guard(auth.rules()), make_app(parts.users, cursors, auth));
+}
+
+/// The login limit's policy: a burst of 10 attempts per client address,
+/// then one every 6 seconds (10 a minute).
+inline apikit::ratelimit::policy login_limit_policy() {
+    namespace rl = apikit::ratelimit;
+    return rl::policy{rl::limit{"login", 10, rl::per_minute(10)}};
 }
 
 /// The limit of `spec` as the limiter's policy: one bucket, "default".
@@ -118,7 +148,7 @@ class basic_server {
 public:
     using parts_type = server_parts<Clock, Sink>;
 
-    /// Throws std::invalid_argument without a log or with a cursor key
+    /// Throws std::invalid_argument without a log or an auth_service, with a cursor key
     /// shorter than 32 bytes, and for options no server can run with.
     explicit basic_server(parts_type parts)
         : parts_(checked(std::move(parts)))
@@ -144,6 +174,8 @@ private:
     static parts_type checked(parts_type parts) {
         if (!parts.log)
             throw std::invalid_argument("sample::basic_server: no log");
+        if (!parts.auth)
+            throw std::invalid_argument("sample::basic_server: no auth_service");
         return parts;
     }
 

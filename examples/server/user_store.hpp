@@ -103,6 +103,8 @@ struct completion_archetype {
 ///
 ///   async_create_user(new_user, h)         user_ptr           conflict: the email is taken
 ///   async_find_user(id, h)                 user_ptr           not_found: no such user
+///   async_find_user_by_email(email, h)     user_ptr           not_found: no such user
+///                                                             (emails compare ignoring case)
 ///   async_list_users(limit, after, h)      keyset_rows<user>  newest first
 ///   async_list_users_offset(off, n, h)     offset_rows<user>  and the total
 ///   async_create_order(user_id, order, h)  order_ptr          not_found: no such user
@@ -127,6 +129,7 @@ concept user_store = requires(S& s, S const& cs, new_user nu, new_order no, std:
     { cs.completes_inline() } -> std::same_as<bool>;
     s.async_create_user(std::move(nu), std::move(on_user));
     s.async_find_user(id, std::move(on_user));
+    s.async_find_user_by_email(id, std::move(on_user));
     s.async_list_users(n, after, std::move(on_users));
     s.async_list_users_offset(n, n, std::move(on_page));
     s.async_create_order(id, std::move(no), std::move(on_order));
@@ -243,6 +246,13 @@ public:
                                : apikit::result<user_ptr>(apikit::errc::not_found));
     }
     template <class Handler>
+    void async_find_user_by_email(std::string_view email, Handler&& handler) const {
+        auto found = find_user_by_email(email);
+        detail::complete(std::forward<Handler>(handler),
+                         found ? apikit::result<user_ptr>(std::move(found))
+                               : apikit::result<user_ptr>(apikit::errc::not_found));
+    }
+    template <class Handler>
     void async_list_users(std::size_t limit, std::optional<position> const& after,
                           Handler&& handler) const {
         detail::complete(std::forward<Handler>(handler),
@@ -285,6 +295,7 @@ public:
         row->id = apikit::random_id("user_");
         row->email = std::move(in.email);
         row->name = std::move(in.name);
+        row->password_hash = std::move(in.password_hash);
         row->version = 1;
         row->created_at.reserve(apikit::rfc3339_ms_size);
 
@@ -308,6 +319,17 @@ public:
     [[nodiscard]] user_ptr find_user(std::string_view id) const {
         std::shared_lock lock(mutex_);
         auto const it = by_id_.find(id);
+        return it == by_id_.end() ? nullptr : it->second.profile;
+    }
+
+    /// The user whose email is `email` ignoring ASCII case, or null.
+    [[nodiscard]] user_ptr find_user_by_email(std::string_view email) const {
+        auto const key = detail::fold_email(email);
+        std::shared_lock lock(mutex_);
+        auto const id = by_email_.find(key);
+        if (id == by_email_.end())
+            return nullptr;
+        auto const it = by_id_.find(id->second);
         return it == by_id_.end() ? nullptr : it->second.profile;
     }
 

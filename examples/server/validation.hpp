@@ -30,6 +30,10 @@ inline constexpr std::size_t max_email_length = 254; // RFC 5321's path limit, l
 inline constexpr std::size_t max_email_local_length = 64;
 inline constexpr std::size_t max_name_length = 200; // in characters (code points)
 inline constexpr std::size_t max_item_length = 200;
+/// Passwords, in characters: at least 8 (NIST SP 800-63B §5.1.1.2), and a
+/// bound so that the KDF is never handed megabytes.
+inline constexpr std::size_t min_password_length = 8;
+inline constexpr std::size_t max_password_length = 256;
 inline constexpr std::int64_t min_quantity = 1;
 inline constexpr std::int64_t max_quantity = 1000;
 
@@ -110,6 +114,21 @@ inline problem name_problem(boost::json::value const* v) {
     return detail::text_problem(v, max_name_length, "must be at most 200 characters");
 }
 
+/// Any characters, spaces included (a passphrase is a good password), from
+/// 8 to 256 of them. What it says never repeats the password.
+inline problem password_problem(boost::json::value const* v) {
+    if (!v || v->is_null())
+        return "is required";
+    if (!v->is_string())
+        return "must be a string";
+    auto const n = detail::utf8_length(v->get_string());
+    if (n < min_password_length)
+        return "must be at least 8 characters";
+    if (n > max_password_length)
+        return "must be at most 256 characters";
+    return std::nullopt;
+}
+
 inline problem item_problem(boost::json::value const* v) {
     return detail::text_problem(v, max_item_length, "must be at most 200 characters");
 }
@@ -143,16 +162,53 @@ inline void check(std::vector<apikit::api::field_error>& details, std::string_vi
 
 } // namespace detail
 
-/// The body of `POST /users`: `{"email","name"}`.
-inline apikit::api::api_result<new_user> parse_new_user(boost::json::object const& body) {
+/// A sign-up as the body gave it: the user to store once `password` is
+/// hashed into `user.password_hash`.
+struct sign_up {
+    new_user user;
+    std::string password;
+};
+
+/// The body of `POST /users`: `{"email","name","password"}`.
+inline apikit::api::api_result<sign_up> parse_sign_up(boost::json::object const& body) {
     auto const* email = body.if_contains("email");
     auto const* name = body.if_contains("name");
+    auto const* password = body.if_contains("password");
     std::vector<apikit::api::field_error> details;
     detail::check(details, "email", email_problem(email));
     detail::check(details, "name", name_problem(name));
+    detail::check(details, "password", password_problem(password));
     if (!details.empty())
         return apikit::api::api_error::validation(std::move(details));
-    return new_user{std::string(email->get_string()), std::string(name->get_string())};
+    return sign_up{{std::string(email->get_string()), std::string(name->get_string()), {}},
+                   std::string(password->get_string())};
+}
+
+/// The body of `POST /auth/login`: `{"email","password"}`, both strings.
+/// Only their presence and type are checked: a login says nothing about
+/// which rules a password breaks, and an email that is not one simply
+/// belongs to no user.
+struct login {
+    std::string email;
+    std::string password;
+};
+
+inline apikit::api::api_result<login> parse_login(boost::json::object const& body) {
+    auto const present = [](boost::json::value const* v) -> problem {
+        if (!v || v->is_null())
+            return "is required";
+        if (!v->is_string())
+            return "must be a string";
+        return std::nullopt;
+    };
+    auto const* email = body.if_contains("email");
+    auto const* password = body.if_contains("password");
+    std::vector<apikit::api::field_error> details;
+    detail::check(details, "email", present(email));
+    detail::check(details, "password", present(password));
+    if (!details.empty())
+        return apikit::api::api_error::validation(std::move(details));
+    return login{std::string(email->get_string()), std::string(password->get_string())};
 }
 
 /// The body of `POST /users/:id/orders`: `{"item","quantity"}`.

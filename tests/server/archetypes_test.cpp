@@ -31,6 +31,10 @@ struct user_store_archetype {
         std::move(h)(make_error_code(apikit::errc::not_found), sample::user_ptr{});
     }
     template <class H>
+    void async_find_user_by_email(std::string_view, H&& h) {
+        std::move(h)(make_error_code(apikit::errc::not_found), sample::user_ptr{});
+    }
+    template <class H>
     void async_list_users(std::size_t, std::optional<sample::position> const&, H&& h) {
         std::move(h)(error_code{}, sample::keyset_rows<sample::user>{});
     }
@@ -64,6 +68,11 @@ struct user_store_archetype {
 // Answers by returning, as the store did before it was asynchronous.
 struct store_that_finds_synchronously : user_store_archetype {
     sample::user_ptr async_find_user(std::string_view) { return {}; }
+};
+
+// Cannot find a user by email, so no one could log in.
+struct store_without_find_by_email : user_store_archetype {
+    int async_find_user_by_email = 0;
 };
 
 // Cannot list a user's orders.
@@ -111,6 +120,7 @@ static_assert(sample::user_store<sample::any_user_store>);
 static_assert(sample::user_store<later_store>);
 
 static_assert(!sample::user_store<store_that_finds_synchronously>);
+static_assert(!sample::user_store<store_without_find_by_email>);
 static_assert(!sample::user_store<store_without_list_orders>);
 static_assert(!sample::user_store<store_without_find_order>);
 static_assert(!sample::user_store<store_without_list_orders_offset>);

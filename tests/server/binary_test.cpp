@@ -4,6 +4,7 @@
 // CMake. startup_log_test.cpp checks that everything else on stdout is JSON.
 
 #include "process.hpp"
+#include "process_auth.hpp"
 
 #include "support/http_client.hpp"
 
@@ -14,6 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,8 +37,12 @@ std::string const binary = APIKIT_SERVER_BINARY;
 
 // Starts the server on a free port; returns the port its startup line names.
 std::uint16_t listening_port(test_process::child& server) {
-    auto const line = server.read_line(20s);
+    auto line = server.read_line(20s);
     REQUIRE(line.has_value());
+    if (json::parse(*line).at("message") != "listening") { // the signing key's line
+        line = server.read_line(20s);
+        REQUIRE(line.has_value());
+    }
     auto const v = json::parse(*line);
     CHECK(v.at("level").as_string() == "info");
     CHECK(v.at("message").as_string() == "listening");
@@ -79,7 +87,8 @@ TEST_CASE("apikit-server: logs its port, serves, and stops on SIGTERM with a req
     CHECK(health.body() == R"({"status":"ok"})");
 
     // A sign-up whose body is only half sent when the signal arrives.
-    std::string const body = R"({"email":"ada@example.com","name":"Ada"})";
+    std::string const body =
+        R"({"email":"ada@example.com","name":"Ada","password":"correct horse battery"})";
     std::string const head = "POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                              "Content-Type: application/json\r\nContent-Length: " +
                              std::to_string(body.size()) + "\r\n\r\n";
@@ -155,4 +164,48 @@ TEST_CASE("apikit-server: --help prints the usage and exits 0") {
     REQUIRE(status.has_value());
     CHECK(*status == 0);
     CHECK(server.output().starts_with("usage: apikit-server"));
+}
+
+TEST_CASE("apikit-server: --jwt-key without a usable private key exits 2 and says why") {
+    test_process::signing_key_file key;
+    std::string const public_only = key.path() + ".pub";
+    std::ofstream(public_only) << key.key().public_pem();
+    std::string const rsa_1024 = key.path() + ".rsa1024";
+    // Too short for RS256 (RFC 7518 §3.3: 2048 bits at least).
+    std::ofstream(rsa_1024) << "-----BEGIN PRIVATE KEY-----\n"
+                               "MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAMRHBPwNbVuPSkg5\n"
+                               "-----END PRIVATE KEY-----\n";
+    for (auto const& file : {std::string("/nonexistent/key.pem"), public_only, rsa_1024}) {
+        CAPTURE(file);
+        test_process::child server(binary, {"--port", "0", "--jwt-key", file},
+                                   test_process::child::stderr_to::pipe);
+        auto const status = server.wait_exit(10s);
+        REQUIRE(status.has_value());
+        CHECK(*status == 2);
+        CHECK(server.output().starts_with("apikit-server: --jwt-key: "));
+    }
+    std::remove(public_only.c_str());
+    std::remove(rsa_1024.c_str());
+}
+
+TEST_CASE("apikit-server: POST /auth/login is limited per address, apart from the other routes") {
+    test_process::signing_key_file key;
+    test_process::child server(binary, {"--port", "0", "--jwt-key", key.path()});
+    auto const port = listening_port(server);
+    apikit_test::http_client c(port);
+    std::string const guess = R"({"email":"ada@example.com","password":"guess number n"})";
+    for (int i = 0; i < 10; ++i)
+        CHECK(c.post("/auth/login", guess).result_int() == 401);
+    auto const limited = c.post("/auth/login", guess);
+    CHECK(limited.result_int() == 429);
+    CHECK(json::parse(limited.body()).at("error").at("code").as_string() == "rate_limited");
+    CHECK(limited["RateLimit-Policy"] == R"("login";q=10;w=60)");
+    // The routes' own budget is untouched.
+    c.authorization(key.bearer());
+    auto const users = c.get("/users");
+    CHECK(users.result_int() == 200);
+    CHECK(users["X-RateLimit-Remaining"] == "99");
+    c.close();
+    server.signal(SIGTERM);
+    CHECK(server.wait_exit(10s) == std::optional<int>(0));
 }

@@ -37,12 +37,14 @@ TEST_CASE("many concurrent sign-ups with one email: exactly one 201, the rest 40
     for (int t = 0; t < clients; ++t)
         threads.emplace_back([&, t] {
             client c(server.port());
+            server.authorize(c);
             for (int r = 0; r < rounds; ++r) {
                 // Every client races for the same address each round, spelt
                 // in different cases.
                 auto const email = fmt::format("{}ace{}@example.com", t % 2 ? "R" : "r", r);
-                auto const res = c.post_json(
-                    "/users", json::value{{"email", email}, {"name", fmt::format("c{}", t)}});
+                auto const res = c.post_json("/users", json::value{{"email", email},
+                                                                   {"name", fmt::format("c{}", t)},
+                                                                   {"password", test_password}});
                 if (res.result_int() == 201)
                     ++created;
                 else if (res.result_int() == 409)
@@ -58,6 +60,8 @@ TEST_CASE("many concurrent sign-ups with one email: exactly one 201, the rest 40
     CHECK(other == 0);
 
     client c(server.port());
+
+    server.authorize(c);
     auto const page = body_json(c.get("/users?page=1&per_page=100"));
     CHECK(page.at("total").as_int64() == rounds);
 }
@@ -72,10 +76,12 @@ TEST_CASE("many concurrent distinct sign-ups: every user present exactly once") 
     for (int t = 0; t < clients; ++t)
         threads.emplace_back([&, t] {
             client c(server.port());
+            server.authorize(c);
             for (int i = 0; i < each; ++i) {
                 auto const res = c.post_json(
                     "/users", json::value{{"email", fmt::format("t{}-{}@example.com", t, i)},
-                                          {"name", "Someone"}});
+                                          {"name", "Someone"},
+                                          {"password", test_password}});
                 if (res.result_int() != 201) {
                     ++failures;
                     continue;
@@ -96,6 +102,8 @@ TEST_CASE("many concurrent distinct sign-ups: every user present exactly once") 
     REQUIRE(expected.size() == std::size_t(clients * each));
 
     client c(server.port());
+
+    server.authorize(c);
     std::vector<std::string> listed;
     std::string target = "/users?limit=100";
     for (int guard = 0; guard < 100; ++guard) {

@@ -7,11 +7,16 @@
 // and an access log kept in memory; its users in memory, or in a store that
 // answers later from a thread of its own.
 
+#include "any_refresh_store.hpp"
+#include "auth_service.hpp"
 #include "later_store.hpp"
 #include "server.hpp"
 
 #include "support/http_client.hpp"
 
+#include <apikit/auth/key.hpp>
+#include <apikit/auth/memory_refresh_store.hpp>
+#include <apikit/auth/password.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
 #include <apikit/core/log_sink.hpp>
@@ -49,6 +54,25 @@ inline sys::time_point const start_time{std::chrono::seconds(1'705'312'800)};
 /// The key the fixture's cursors are signed with.
 inline std::string const cursor_secret(32, 'k');
 
+/// The key the fixture's servers sign access tokens with: Ed25519, made
+/// once per test process (an RSA key takes a tenth of a second to make).
+inline apikit::auth::key const& test_signing_key() {
+    static apikit::auth::key const k =
+        apikit::auth::key::generate(apikit::auth::algorithm::eddsa).value();
+    return k;
+}
+
+/// The fixture's authentication: its key, refresh tokens in memory, and a
+/// password KDF cheap enough for tests (the server's default costs ~50 ms
+/// per check by design).
+inline std::shared_ptr<sample::auth_service> test_auth(sample::auth_settings s = {}) {
+    s.password = apikit::auth::password_params::scrypt(10, 8, 1); // 1 MiB, about a millisecond
+    return std::make_shared<sample::auth_service>(
+        test_signing_key(),
+        sample::any_refresh_store(std::in_place_type<apikit::auth::memory_refresh_store>),
+        std::move(s));
+}
+
 /// Where the fixture's server keeps its users.
 enum class users_in {
     memory, ///< the memory store: every route answers in the call
@@ -67,8 +91,9 @@ public:
     /// most tests send more requests than a client may.
     explicit running_server(unsigned threads = 1,
                             std::optional<sample::rate_limit_spec> limit = std::nullopt,
-                            users_in users = users_in::memory)
-        : server_(parts(threads, limit, users)) {
+                            users_in users = users_in::memory,
+                            std::shared_ptr<sample::auth_service> auth = nullptr)
+        : server_(parts(threads, limit, users, std::move(auth))) {
         auto const started = server_.start();
         REQUIRE(started.has_value());
     }
@@ -86,10 +111,24 @@ public:
     apikit::memory_sink const& log() const noexcept { return sink_; }
     /// The store that answers later, when the server has it.
     later_store* later() noexcept { return server_.parts().users.target<later_store>(); }
+    /// The server's authentication: keys, tokens, refresh tokens.
+    sample::auth_service& auth() noexcept { return *server_.parts().auth; }
+
+    /// An access token of the server's for `subject` with `scopes`, as
+    /// POST /auth/login would issue (the subject need not be a user: no
+    /// route checks that a token's user exists).
+    std::string token(std::string_view subject = "user_test",
+                      std::vector<std::string> scopes = {"read", "write"}) {
+        return auth().issuer().issue(subject, scopes).value();
+    }
+    /// Makes `c` send a bearer token with every request: a signed-in client.
+    void authorize(client& c, std::string_view subject = "user_test") {
+        c.authorization("Bearer " + token(subject));
+    }
 
 private:
     server_type::parts_type parts(unsigned threads, std::optional<sample::rate_limit_spec> limit,
-                                  users_in users) {
+                                  users_in users, std::shared_ptr<sample::auth_service> auth) {
         namespace rl = apikit::ratelimit;
         server_type::parts_type p;
         p.http.address = "127.0.0.1";
@@ -97,6 +136,8 @@ private:
         p.http.threads = threads;
         p.http.handle_signals = false; // the test process's signals are the test runner's
         p.log = std::make_shared<apikit::log_writer<apikit::memory_sink>>(sink_);
+        p.auth = auth ? std::move(auth) : test_auth();
+        // No login limit: tests sign in more often than a client may.
         if (limit)
             p.rate_limit = rl::basic_any_limiter<clock_ref>(
                 std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
@@ -171,9 +212,13 @@ inline void check_user_shape(json::value const& v) {
     CHECK(o.at("version").is_int64());
 }
 
+/// The password sign_up gives every user.
+inline constexpr std::string_view test_password = "correct horse battery";
+
 /// Signs up `email`; returns the new user's JSON.
 inline json::object sign_up(client& c, std::string_view email, std::string_view name = "Ada") {
-    auto const res = c.post_json("/users", json::value{{"email", email}, {"name", name}});
+    auto const res = c.post_json(
+        "/users", json::value{{"email", email}, {"name", name}, {"password", test_password}});
     REQUIRE(res.result_int() == 201);
     auto body = body_json(res);
     check_user_shape(body);

@@ -60,6 +60,15 @@ public:
               });
     }
     template <class Handler>
+    void async_find_user_by_email(std::string_view email, Handler&& h) {
+        later(std::forward<Handler>(h),
+              [this, email = std::string(email)]() -> apikit::result<sample::user_ptr> {
+                  if (auto found = inner_.find_user_by_email(email))
+                      return found;
+                  return apikit::errc::not_found;
+              });
+    }
+    template <class Handler>
     void async_list_users(std::size_t limit, std::optional<sample::position> const& after,
                           Handler&& h) {
         later(std::forward<Handler>(h), [this, limit, after] {

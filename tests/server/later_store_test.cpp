@@ -35,6 +35,7 @@ std::string masked(response const& res) {
 /// first user signed up, `{book}` that of her first order.
 std::vector<std::string> every_outcome(running_server& server) {
     client c(server.port());
+    server.authorize(c);
     std::vector<std::string> out;
     std::string ada, book;
     auto send = [&](http::verb method, std::string target, std::string body = {},
@@ -50,15 +51,19 @@ std::vector<std::string> every_outcome(running_server& server) {
     auto const get = http::verb::get;
     auto const post = http::verb::post;
 
-    auto const created = send(post, "/users", R"({"email":"ada@example.com","name":"Ada"})");
+    auto const created =
+        send(post, "/users",
+             R"({"email":"ada@example.com","name":"Ada","password":"correct horse battery"})");
     REQUIRE(created.result_int() == 201);
     ada = std::string(body_json(created).at("id").as_string());
-    send(post, "/users", R"({"email":"ADA@example.com","name":"Ada"})");    // 409
-    send(post, "/users", R"({"email":"nope","name":""})");                  // 422
-    send(post, "/users", R"({"email":"a@b.co","name":"A"})", "text/plain"); // 415
-    send(post, "/users", "[1]");                                            // 400
-    send(get, "/users/{ada}");                                              // 200
-    send(get, "/users/user_nobody");                                        // 404
+    send(post, "/users",
+         R"({"email":"ADA@example.com","name":"Ada","password":"correct horse battery"})");   // 409
+    send(post, "/users", R"({"email":"nope","name":"","password":"correct horse battery"})"); // 422
+    send(post, "/users", R"({"email":"a@b.co","name":"A","password":"correct horse battery"})",
+         "text/plain");              // 415
+    send(post, "/users", "[1]");     // 400
+    send(get, "/users/{ada}");       // 200
+    send(get, "/users/user_nobody"); // 404
     auto const ordered = send(post, "/users/{ada}/orders", R"({"item":"book","quantity":3})");
     REQUIRE(ordered.result_int() == 201);
     book = std::string(body_json(ordered).at("id").as_string());
@@ -72,23 +77,24 @@ std::vector<std::string> every_outcome(running_server& server) {
     send(get, "/users/{ada}/orders?limit=0");                                   // 422
     send(get, "/users/user_nobody/orders");                                     // 404
     send(get, "/users/user_nobody/orders?limit=0&cursor=junk");                 // 404 first
-    send(post, "/users", R"({"email":"bob@example.com","name":"Bob"})");        // 201
-    send(get, "/users");                                                        // 200
-    send(get, "/users?limit=1");                                                // 200, more
-    send(get, "/users?limit=1001");                                             // 422
-    send(get, "/users?cursor=junk");                                            // 400
-    send(get, "/users?page=2&per_page=1");                                      // 200
-    send(get, "/users?page=0");                                                 // 422
-    send(get, "/users?page=1&limit=5");                                         // 422
-    send(get, "/users/{ada}/orders?page=2&per_page=1");                         // 200
-    send(get, "/users/{ada}/orders?page=0");                                    // 422
-    send(get, "/users/{ada}/orders?per_page=1&cursor=x");                       // 422
-    send(get, "/users/user_nobody/orders?page=1");                              // 404
-    send(get, "/users/{ada}/orders/{book}");                                    // 200
-    send(get, "/users/{ada}/orders/order_nothing");                             // 404
-    send(get, "/users/user_nobody/orders/{book}");                              // 404
-    send(http::verb::delete_, "/users/{ada}");                                  // 405
-    send(get, "/healthz");                                                      // 200
+    send(post, "/users",
+         R"({"email":"bob@example.com","name":"Bob","password":"correct horse battery"})"); // 201
+    send(get, "/users");                                                                    // 200
+    send(get, "/users?limit=1");                          // 200, more
+    send(get, "/users?limit=1001");                       // 422
+    send(get, "/users?cursor=junk");                      // 400
+    send(get, "/users?page=2&per_page=1");                // 200
+    send(get, "/users?page=0");                           // 422
+    send(get, "/users?page=1&limit=5");                   // 422
+    send(get, "/users/{ada}/orders?page=2&per_page=1");   // 200
+    send(get, "/users/{ada}/orders?page=0");              // 422
+    send(get, "/users/{ada}/orders?per_page=1&cursor=x"); // 422
+    send(get, "/users/user_nobody/orders?page=1");        // 404
+    send(get, "/users/{ada}/orders/{book}");              // 200
+    send(get, "/users/{ada}/orders/order_nothing");       // 404
+    send(get, "/users/user_nobody/orders/{book}");        // 404
+    send(http::verb::delete_, "/users/{ada}");            // 405
+    send(get, "/healthz");                                // 200
     return out;
 }
 
@@ -123,19 +129,24 @@ TEST_CASE(
 TEST_CASE("a store that answers later: pipelined requests are answered in order") {
     running_server server(1, std::nullopt, users_in::later);
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     std::string const json = "Content-Type: application/json\r\n";
+    std::string const bearer = "Authorization: Bearer " + server.token() + "\r\n";
     auto post = [&](std::string_view target, std::string_view body) {
-        return fmt::format("POST {} HTTP/1.1\r\nHost: x\r\n{}Content-Length: {}\r\n\r\n{}", target,
-                           json, body.size(), body);
+        return fmt::format("POST {} HTTP/1.1\r\nHost: x\r\n{}{}Content-Length: {}\r\n\r\n{}",
+                           target, bearer, json, body.size(), body);
     };
-    auto get = [](std::string_view target) {
-        return fmt::format("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", target);
+    auto get = [&](std::string_view target) {
+        return fmt::format("GET {} HTTP/1.1\r\nHost: x\r\n{}\r\n", target, bearer);
     };
     c.send_raw(
-        post("/users", R"({"email":"bob@example.com","name":"Bob"})") +
-        post("/users", R"({"email":"BOB@example.com","name":"Bob"})") + get("/users/user_nobody") +
-        get("/healthz") + post("/users/" + ada + "/orders", R"({"item":"book","quantity":2})") +
+        post("/users",
+             R"({"email":"bob@example.com","name":"Bob","password":"correct horse battery"})") +
+        post("/users",
+             R"({"email":"BOB@example.com","name":"Bob","password":"correct horse battery"})") +
+        get("/users/user_nobody") + get("/healthz") +
+        post("/users/" + ada + "/orders", R"({"item":"book","quantity":2})") +
         get("/users/" + ada + "/orders") + get("/users?limit=1") + get("/users?page=1&per_page=5"));
     auto const bob = c.read();
     CHECK(bob.result_int() == 201);
@@ -155,13 +166,16 @@ TEST_CASE("a store that answers later: pipelined requests are answered in order"
 TEST_CASE("a store that cannot be reached: its routes are a 503, /healthz is not") {
     running_server server(1, std::nullopt, users_in::later);
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     server.later()->fail_with(apikit::errc::service_unavailable);
     check_error(c.get("/users"), 503, "service_unavailable");
     check_error(c.get("/users?page=1"), 503, "service_unavailable");
     check_error(c.get("/users/" + ada), 503, "service_unavailable");
-    check_error(c.post("/users", R"({"email":"bob@example.com","name":"Bob"})"), 503,
-                "service_unavailable");
+    check_error(
+        c.post("/users",
+               R"({"email":"bob@example.com","name":"Bob","password":"correct horse battery"})"),
+        503, "service_unavailable");
     check_error(c.get("/users/" + ada + "/orders"), 503, "service_unavailable");
     check_error(c.post("/users/" + ada + "/orders", "{}"), 503, "service_unavailable");
     CHECK(c.get("/healthz").result_int() == 200);

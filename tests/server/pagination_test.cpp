@@ -71,6 +71,7 @@ std::string first_cursor(client& c, std::string const& target) {
 TEST_CASE("GET /users: newest first, 20 by default, and a last page says so") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto ids = sign_up_many(server, c, 25, "u");
     std::reverse(ids.begin(), ids.end());
 
@@ -106,11 +107,13 @@ TEST_CASE("GET /users: newest first, 20 by default, and a last page says so") {
 TEST_CASE("GET /users: walking every page across inserts never skips or repeats") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto before = sign_up_many(server, c, 23, "before");
     std::reverse(before.begin(), before.end());
 
     int inserted = 0;
     client writer(server.port());
+    server.authorize(writer);
     auto const seen = walk(c, "/users", 4, [&] {
         // Newer users arrive between pages: they are above the walk's
         // position, so the walk neither sees them nor shifts because of them.
@@ -134,6 +137,7 @@ TEST_CASE("GET /users: walking every page across inserts never skips or repeats"
 TEST_CASE("GET /users: a bad limit is a 422 naming limit") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     sign_up(c, "ada@example.com");
     for (auto const* bad : {"0", "101", "-1", "abc", "1.5", "", "1e2", "+5", " 5", "20x",
                             "99999999999999999999999999"}) {
@@ -151,6 +155,7 @@ TEST_CASE("GET /users: a bad limit is a 422 naming limit") {
 TEST_CASE("GET /users: a tampered, truncated or foreign cursor is a 400 invalid_cursor") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     sign_up_many(server, c, 3, "u");
     auto const good = first_cursor(c, "/users");
     REQUIRE(c.get(with_query("/users", "cursor", good)).result_int() == 200);
@@ -203,6 +208,7 @@ TEST_CASE("GET /users: a tampered, truncated or foreign cursor is a 400 invalid_
 TEST_CASE("GET /users?page=&per_page=: an offset page with the total") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto ids = sign_up_many(server, c, 5, "u");
     std::reverse(ids.begin(), ids.end());
 
@@ -239,6 +245,7 @@ TEST_CASE("GET /users?page=&per_page=: an offset page with the total") {
 TEST_CASE("every listing: bad page or per_page is a 422 naming each field, as on /users") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     using fields = std::vector<std::string>;
     for (std::string const& listing : {std::string("/users"), "/users/" + ada + "/orders"}) {
@@ -274,6 +281,7 @@ TEST_CASE("every listing: bad page or per_page is a 422 naming each field, as on
 TEST_CASE("GET /users/:id/orders?page=&per_page=: an offset page of the user's orders") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     auto const bob = id_of(sign_up(c, "bob@example.com"));
     auto const orders = "/users/" + ada + "/orders";
@@ -327,6 +335,7 @@ TEST_CASE("GET /users/:id/orders?page=&per_page=: an offset page of the user's o
 TEST_CASE("GET /users/:id/orders: pages walk every order once across inserts") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     auto const orders = "/users/" + ada + "/orders";
     std::vector<std::string> placed;
@@ -339,6 +348,8 @@ TEST_CASE("GET /users/:id/orders: pages walk every order once across inserts") {
     std::reverse(placed.begin(), placed.end());
 
     client writer(server.port());
+
+    server.authorize(writer);
     auto const seen = walk(c, orders, 2, [&] {
         REQUIRE(writer.post(orders, R"({"item":"late","quantity":1})").result_int() == 201);
     });
@@ -349,6 +360,7 @@ TEST_CASE("GET /users/:id/orders: pages walk every order once across inserts") {
 TEST_CASE("a cursor is good only in the listing, and for the user, that issued it") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     sign_up_many(server, c, 3, "u");
     auto const ada = id_of(body_json(c.get("/users")).at("data").at(0).as_object());
     auto const bob = id_of(body_json(c.get("/users")).at("data").at(1).as_object());

@@ -26,6 +26,7 @@ std::string field(response const& r, std::string_view name) {
 TEST_CASE("rate limit: the /users routes allow 100 per client, then answer 429 rate_limited") {
     running_server server(1, sample::rate_limit_spec{});
     client c(server.port());
+    server.authorize(c);
     for (int i = 0; i < 100; ++i) {
         auto const r = c.get("/users?limit=1");
         REQUIRE(r.result_int() == 200);
@@ -43,7 +44,10 @@ TEST_CASE("rate limit: the /users routes allow 100 per client, then answer 429 r
     CHECK(field(denied, "RateLimit") == R"("default";r=0;t=1)");
 
     // Every route under /users draws from the same bucket, a POST and a 404 too.
-    check_error(c.post("/users", R"({"email":"a@example.com","name":"A"})"), 429, "rate_limited");
+    check_error(
+        c.post("/users",
+               R"({"email":"a@example.com","name":"A","password":"correct horse battery"})"),
+        429, "rate_limited");
     check_error(c.get("/users/user_nobody"), 429, "rate_limited");
     // /healthz is not limited, and carries no rate-limit header.
     auto const health = c.get("/healthz");
@@ -54,7 +58,8 @@ TEST_CASE("rate limit: the /users routes allow 100 per client, then answer 429 r
     server.clock().advance(99ms);
     check_error(c.get("/users"), 429, "rate_limited");
     server.clock().advance(1ms);
-    auto const refilled = c.post("/users", R"({"email":"b@example.com","name":"B"})");
+    auto const refilled = c.post(
+        "/users", R"({"email":"b@example.com","name":"B","password":"correct horse battery"})");
     CHECK(refilled.result_int() == 201);
     CHECK(field(refilled, "X-RateLimit-Remaining") == "0");
     // Full at 10.1 s now, rounded up to whole seconds.
@@ -66,6 +71,7 @@ TEST_CASE("rate limit: the /users routes allow 100 per client, then answer 429 r
 TEST_CASE("rate limit: --rate-limit sets the bucket, and the Retry-After follows the refill") {
     running_server server(1, sample::rate_limit_spec{3, 1});
     client c(server.port());
+    server.authorize(c);
     for (int i = 0; i < 3; ++i) {
         auto const r = c.get("/users");
         CHECK(r.result_int() == 200);
@@ -81,6 +87,7 @@ TEST_CASE("rate limit: --rate-limit sets the bucket, and the Retry-After follows
 TEST_CASE("rate limit: off, nothing is limited and no header is sent") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     for (int i = 0; i < 150; ++i) {
         auto const r = c.get("/users?limit=1");
         REQUIRE(r.result_int() == 200);

@@ -4,6 +4,7 @@
 // stopped by the test (tests/services/redis_server.hpp).
 
 #include "process.hpp"
+#include "process_auth.hpp"
 
 #include "services/redis_server.hpp"
 #include "support/http_client.hpp"
@@ -30,11 +31,19 @@ std::string header_of(apikit_test::http_response const& r, std::string_view name
     return it == r.end() ? std::string("(none)") : std::string(it->value());
 }
 
+/// The key every server of these tests signs with, and their clients'
+/// tokens: one user, `user_test`, whom the limit keys by.
+test_process::signing_key_file const& limit_key() {
+    static test_process::signing_key_file const key;
+    return key;
+}
+
 /// An apikit-server on a free port, limited to `limit` through `redis_port`.
 struct limited_server {
     limited_server(std::string const& limit, std::uint16_t redis_port)
         : process(server_binary, {"--port", "0", "--rate-limit", limit, "--redis",
-                                  "redis://127.0.0.1:" + std::to_string(redis_port)}) {
+                                  "redis://127.0.0.1:" + std::to_string(redis_port), "--jwt-key",
+                                  limit_key().path()}) {
         // A warning that Redis is unreachable may come before "listening".
         for (;;) {
             auto const line = process.read_line(20s);
@@ -68,8 +77,10 @@ TEST_CASE("apikit-server --redis: two processes enforce one combined limit") {
     limited_server b("10:1", redis.port());
     apikit_test::http_client to_a(a.port);
     apikit_test::http_client to_b(b.port);
+    to_a.authorization(limit_key().bearer());
+    to_b.authorization(limit_key().bearer());
 
-    // Ten requests, alternating: one bucket of 10 drains across both.
+    // Ten requests of one user, alternating: one bucket of 10 drains across both.
     auto const first = std::chrono::steady_clock::now();
     for (int i = 0; i < 10; ++i) {
         auto const r = (i % 2 == 0 ? to_a : to_b).get("/users");
@@ -107,6 +118,7 @@ TEST_CASE("apikit-server --redis: with Redis gone, requests go through without l
     std::optional<apikit_test::redis_server> redis(std::in_place);
     limited_server server("2:1", redis->port());
     apikit_test::http_client c(server.port);
+    c.authorization(limit_key().bearer());
     auto const limited = c.get("/users");
     CHECK(limited.result_int() == 200);
     CHECK(header_of(limited, "X-RateLimit-Remaining") == "1");
@@ -133,6 +145,7 @@ TEST_CASE("apikit-server --redis: a server whose Redis is down at start serves u
     }
     limited_server server("1:1", port);
     apikit_test::http_client c(server.port);
+    c.authorization(limit_key().bearer());
     for (int i = 0; i < 3; ++i) {
         auto const r = c.get("/users");
         CHECK(r.result_int() == 200);

@@ -11,6 +11,7 @@ using namespace std::chrono_literals;
 TEST_CASE("GET /healthz answers {\"status\":\"ok\"}") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const res = c.get("/healthz");
     CHECK(res.result_int() == 200);
     CHECK(res[http::field::content_type] == "application/json");
@@ -29,7 +30,10 @@ TEST_CASE("POST /users creates a user: 201, Location, the user's JSON") {
     running_server server;
     server.clock().advance(1234ms);
     client c(server.port());
-    auto const res = c.post("/users", R"({"email":"ada@example.com","name":"Ada Lovelace"})");
+    server.authorize(c);
+    auto const res = c.post(
+        "/users",
+        R"({"email":"ada@example.com","name":"Ada Lovelace","password":"correct horse battery"})");
     REQUIRE(res.result_int() == 201);
     CHECK(res[http::field::content_type] == "application/json");
     auto const body = body_json(res);
@@ -50,9 +54,10 @@ TEST_CASE("POST /users creates a user: 201, Location, the user's JSON") {
 TEST_CASE("POST /users ignores members it does not know") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const res = c.post(
         "/users",
-        R"({"id":"user_chosen","email":"ada@example.com","name":"Ada","version":7,"admin":true})");
+        R"({"id":"user_chosen","email":"ada@example.com","name":"Ada","password":"correct horse battery","version":7,"admin":true})");
     REQUIRE(res.result_int() == 201);
     auto const body = body_json(res);
     check_user_shape(body);
@@ -64,24 +69,33 @@ TEST_CASE("POST /users ignores members it does not know") {
 TEST_CASE("POST /users: a bad field is a 422 naming it, both when both are bad") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     using fields = std::vector<std::string>;
-    CHECK(invalid_fields(c.post("/users", R"({"email":"not-an-email","name":"Ada"})")) ==
+    CHECK(invalid_fields(c.post(
+              "/users",
+              R"({"email":"not-an-email","name":"Ada","password":"correct horse battery"})")) ==
           fields{"email"});
-    CHECK(invalid_fields(c.post("/users", R"({"email":"ada@example.com","name":"   "})")) ==
+    CHECK(invalid_fields(c.post(
+              "/users",
+              R"({"email":"ada@example.com","name":"   ","password":"correct horse battery"})")) ==
           fields{"name"});
-    CHECK(invalid_fields(c.post("/users", R"({"email":"ada@","name":""})")) ==
+    CHECK(invalid_fields(c.post(
+              "/users", R"({"email":"ada@","name":"","password":"correct horse battery"})")) ==
           fields{"email", "name"});
-    CHECK(invalid_fields(c.post("/users", R"({})")) == fields{"email", "name"});
-    CHECK(invalid_fields(c.post("/users", R"({"email":42,"name":["Ada"]})")) ==
+    CHECK(invalid_fields(c.post("/users", R"({})")) == fields{"email", "name", "password"});
+    CHECK(invalid_fields(c.post(
+              "/users", R"({"email":42,"name":["Ada"],"password":"correct horse battery"})")) ==
           fields{"email", "name"});
-    CHECK(invalid_fields(c.post("/users", R"({"email":null,"name":null})")) ==
+    CHECK(invalid_fields(c.post(
+              "/users", R"({"email":null,"name":null,"password":"correct horse battery"})")) ==
           fields{"email", "name"});
-    auto const long_name =
-        json::value{{"email", "ada@example.com"}, {"name", std::string(201, 'a')}};
+    auto const long_name = json::value{
+        {"email", "ada@example.com"}, {"name", std::string(201, 'a')}, {"password", test_password}};
     CHECK(invalid_fields(c.post_json("/users", long_name)) == fields{"name"});
 
     // The messages say what is wrong.
-    auto const res = c.post("/users", R"({"email":"ada example.com"})");
+    auto const res =
+        c.post("/users", R"({"email":"ada example.com","password":"correct horse battery"})");
     auto const details = details_of(check_error(res, 422, "validation_error"));
     REQUIRE(details.size() == 2);
     CHECK(details[0] == std::pair<std::string, std::string>{"email", "Invalid format"});
@@ -94,10 +108,13 @@ TEST_CASE("POST /users: a bad field is a 422 naming it, both when both are bad")
 TEST_CASE("POST /users: a taken email, in any case, is a 409") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     sign_up(c, "ada@example.com");
     for (auto const* email : {"ada@example.com", "ADA@Example.COM"}) {
         CAPTURE(email);
-        auto const res = c.post_json("/users", json::value{{"email", email}, {"name", "Other"}});
+        auto const res = c.post_json(
+            "/users",
+            json::value{{"email", email}, {"name", "Other"}, {"password", test_password}});
         auto const error = check_error(res, 409, "conflict");
         auto const details = details_of(error);
         REQUIRE(details.size() == 1);
@@ -109,9 +126,11 @@ TEST_CASE("POST /users: a taken email, in any case, is a 409") {
 TEST_CASE("POST /users: a body that is not a JSON object is refused") {
     running_server server;
     client c(server.port());
-    check_error(
-        c.request(http::verb::post, "/users", R"({"email":"a@b.co","name":"A"})", "text/plain"),
-        415, "unsupported_media_type");
+    server.authorize(c);
+    check_error(c.request(http::verb::post, "/users",
+                          R"({"email":"a@b.co","name":"A","password":"correct horse battery"})",
+                          "text/plain"),
+                415, "unsupported_media_type");
     check_error(c.request(http::verb::post, "/users", "email=a@b.co&name=A",
                           "application/x-www-form-urlencoded"),
                 415, "unsupported_media_type");
@@ -125,6 +144,7 @@ TEST_CASE("POST /users: a body that is not a JSON object is refused") {
 TEST_CASE("GET /users/:id finds a user, or answers 404") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = sign_up(c, "ada@example.com");
     auto const res = c.get("/users/" + id_of(ada));
     CHECK(res.result_int() == 200);
@@ -139,6 +159,7 @@ TEST_CASE("GET /users/:id finds a user, or answers 404") {
 TEST_CASE("unknown paths are 404 and known paths with another method 405 with Allow") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = sign_up(c, "ada@example.com");
 
     check_error(c.get("/nope"), 404, "not_found");
@@ -162,6 +183,7 @@ TEST_CASE("unknown paths are 404 and known paths with another method 405 with Al
 TEST_CASE("POST /users/:id/orders creates an order, and GET lists them newest first") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = sign_up(c, "ada@example.com");
     auto const bob = sign_up(c, "bob@example.com");
     auto const orders = "/users/" + id_of(ada) + "/orders";
@@ -203,6 +225,7 @@ TEST_CASE("POST /users/:id/orders creates an order, and GET lists them newest fi
 TEST_CASE("orders: bad fields are a 422 naming them, and an unknown user is a 404") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = sign_up(c, "ada@example.com");
     auto const orders = "/users/" + id_of(ada) + "/orders";
     using fields = std::vector<std::string>;
@@ -232,6 +255,7 @@ TEST_CASE("orders: bad fields are a 422 naming them, and an unknown user is a 40
 TEST_CASE("every response carries a request id, and a client's valid id is kept") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     http::request<http::string_body> req(http::verb::get, "/users/user_nobody", 11);
     req.set("X-Request-Id", "trace-123.abc:7");
     auto const res = c.request(std::move(req));
@@ -249,6 +273,7 @@ TEST_CASE("every response carries a request id, and a client's valid id is kept"
 TEST_CASE("GET /users/:id/orders/:order_id: the order, or 404 for no user, no order, another's") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     auto const bob = id_of(sign_up(c, "bob@example.com"));
     auto const placed = c.post("/users/" + ada + "/orders", R"({"item":"book","quantity":3})");
@@ -292,6 +317,7 @@ TEST_CASE("GET /users/:id/orders/:order_id: the order, or 404 for no user, no or
 TEST_CASE("a 405 lists exactly the methods OPTIONS lists, on every route") {
     running_server server;
     client c(server.port());
+    server.authorize(c);
     auto const ada = id_of(sign_up(c, "ada@example.com"));
     auto const placed = c.post("/users/" + ada + "/orders", R"({"item":"book","quantity":3})");
     REQUIRE(placed.result_int() == 201);

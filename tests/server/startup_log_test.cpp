@@ -113,21 +113,31 @@ TEST_CASE("apikit-server: stdout is JSON lines only, from start-up to stop") {
 
     auto const start = t::until_listening(server);
 #if APIKIT_TEST_WITH_REDIS
-    REQUIRE(start.size() == 2);
+    REQUIRE(start.size() == 3);
     auto const& warning = start.front();
     CHECK(warning.at("level").as_string() == "warn");
     CHECK(warning.at("message").as_string() ==
-          "Redis is unreachable: requests are let through unlimited until it is back");
+          "Redis is unreachable: requests are let through unlimited, and sign-ins fail, until "
+          "it is back");
     CHECK(warning.at("context").at("redis").as_string() == redis_url);
     CHECK_FALSE(warning.at("context").at("error").as_string().empty());
 #else
-    REQUIRE(start.size() == 1);
+    REQUIRE(start.size() == 2);
 #endif
+    // The key that signs access tokens, made at start: its kid (the RFC 7638
+    // thumbprint, 43 base64url characters) for the operator to find in the
+    // JWKS, never the key itself.
+    auto const& signing = start[start.size() - 2];
+    CHECK(signing.at("level").as_string() == "info");
+    CHECK(signing.at("message").as_string() == "signing access tokens with a key made at start");
+    CHECK(signing.at("context").at("alg").as_string() == "RS256");
+    CHECK(signing.at("context").at("kid").as_string().size() == 43);
+    CHECK(signing.at("context").as_object().size() == 2);
     auto const port = static_cast<std::uint16_t>(start.back().at("context").at("port").as_int64());
 
     apikit_test::http_client c(port);
     CHECK(c.get("/healthz").result_int() == 200);
-    CHECK(c.get("/users").result_int() == 200); // the limiter fails open
+    CHECK(c.get("/users").result_int() == 401); // the limiter fails open; the guard answers
     c.close();
 
     server.signal(SIGTERM);
@@ -152,10 +162,10 @@ TEST_CASE("apikit-server: an address it cannot listen on is an error log line an
     REQUIRE(status.has_value());
     CHECK(*status == 1);
     auto const lines = t::log_lines(second.output());
-    REQUIRE(lines.size() == 1);
-    CHECK(lines[0].at("level").as_string() == "error");
-    CHECK(lines[0].at("message").as_string() == "cannot listen");
-    auto const& context = lines[0].at("context");
+    REQUIRE(lines.size() == 2); // the signing key's line, then the error
+    CHECK(lines[1].at("level").as_string() == "error");
+    CHECK(lines[1].at("message").as_string() == "cannot listen");
+    auto const& context = lines[1].at("context");
     CHECK(context.at("address").as_string() == "127.0.0.1");
     CHECK(context.at("port").as_int64() == port);
     CHECK(context.at("error").as_string().find("in use") != json::string::npos);

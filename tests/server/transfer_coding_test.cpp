@@ -7,6 +7,7 @@
 
 #include "fixture.hpp"
 #include "process.hpp"
+#include "process_auth.hpp"
 
 #include <doctest/doctest.h>
 
@@ -27,9 +28,14 @@ namespace json = boost::json;
 // Starts apikit-server on a free port, and stops it with SIGTERM.
 class server_binary {
 public:
-    server_binary() : child_(APIKIT_SERVER_BINARY, {"--address", "127.0.0.1", "--port", "0"}) {
-        auto const line = child_.read_line(20s);
-        REQUIRE(line.has_value());
+    server_binary()
+        : child_(APIKIT_SERVER_BINARY,
+                 {"--address", "127.0.0.1", "--port", "0", "--jwt-key", key_.path()}) {
+        std::optional<std::string> line;
+        do { // the signing key's line comes first
+            line = child_.read_line(20s);
+            REQUIRE(line.has_value());
+        } while (json::parse(*line).at("message") != "listening");
         auto const port = json::parse(*line).at("context").at("port").as_int64();
         REQUIRE(port > 0);
         REQUIRE(port < 65536);
@@ -37,6 +43,8 @@ public:
     }
 
     std::uint16_t port() const noexcept { return port_; }
+    /// `Bearer <token>` that this server accepts.
+    std::string bearer() const { return key_.bearer(); }
 
     /// Stops the server; what it logged, one JSON line per request.
     std::string stop() {
@@ -48,11 +56,13 @@ public:
     }
 
 private:
+    test_process::signing_key_file key_; // first: the child reads its file
     test_process::child child_;
     std::uint16_t port_ = 0;
 };
 
-std::string const user = R"({"email":"ada@example.com","name":"Ada"})";
+std::string const user =
+    R"({"email":"ada@example.com","name":"Ada","password":"correct horse battery"})";
 
 // POST /users with these Transfer-Encoding lines and `user`, chunked.
 std::string post_user(std::string_view transfer_encoding, std::string_view version = "HTTP/1.1") {
@@ -75,8 +85,9 @@ void expect_refused(std::uint16_t port, std::string const& raw, unsigned status,
     CHECK(c.closed_by_server());
 }
 
-std::size_t users_listed(std::uint16_t port) {
-    apikit_test::http_client c(port);
+std::size_t users_listed(server_binary const& server) {
+    apikit_test::http_client c(server.port());
+    c.authorization(server.bearer());
     auto const res = c.get("/users");
     REQUIRE(res.result_int() == 200);
     return json::parse(res.body()).at("data").as_array().size();
@@ -96,7 +107,7 @@ TEST_CASE("apikit-server: POST /users with a transfer coding it does not impleme
              "Transfer-Encoding: chunked\r\nTransfer-Encoding: x-unknown",
          })
         expect_refused(server.port(), post_user(te), 501, "not_implemented");
-    CHECK(users_listed(server.port()) == 0);
+    CHECK(users_listed(server) == 0);
 
     // What RFC 9112 calls faulty framing is a 400.
     for (std::string const& raw : {
@@ -107,7 +118,7 @@ TEST_CASE("apikit-server: POST /users with a transfer coding it does not impleme
              post_user("Transfer-Encoding: chunked\r\nContent-Length: 4"),
          })
         expect_refused(server.port(), raw, 400, "malformed_request");
-    CHECK(users_listed(server.port()) == 0);
+    CHECK(users_listed(server) == 0);
 
     // The same body, chunked and nothing else (in any case): a user.
     apikit_test::http_client c(server.port());
@@ -116,7 +127,7 @@ TEST_CASE("apikit-server: POST /users with a transfer coding it does not impleme
     CHECK(created.result_int() == 201);
     CHECK(json::parse(created.body()).at("email").as_string() == "ada@example.com");
     c.close();
-    CHECK(users_listed(server.port()) == 1);
+    CHECK(users_listed(server) == 1);
 
     // The access log has each 501 as an error, with why; the client was
     // shown only the code's message.

@@ -119,28 +119,60 @@ TEST_CASE("quantity: an integer from 1 to 1000") {
     CHECK(verdict(sample::quantity_problem, "null") == "is required");
 }
 
-TEST_CASE("parse_new_user: both fields, every problem at once, unknown members ignored") {
-    auto ok = sample::parse_new_user(
-        json::parse(R"({"email":"ada@example.com","name":"Ada","admin":true})").as_object());
+TEST_CASE("parse_sign_up: every field, every problem at once, unknown members ignored") {
+    auto ok = sample::parse_sign_up(
+        json::parse(
+            R"({"email":"ada@example.com","name":"Ada","password":"correct horse","admin":true})")
+            .as_object());
     REQUIRE(ok.has_value());
-    CHECK(ok->email == "ada@example.com");
-    CHECK(ok->name == "Ada");
+    CHECK(ok->user.email == "ada@example.com");
+    CHECK(ok->user.name == "Ada");
+    CHECK(ok->user.password_hash.empty()); // hashed later, off the I/O thread
+    CHECK(ok->password == "correct horse");
 
-    auto both = sample::parse_new_user(json::parse(R"({"email":"nope","name":""})").as_object());
-    REQUIRE(both.has_error());
-    CHECK(both.error().code == apikit::errc::validation_error);
-    CHECK(both.error().details == std::vector<apikit::api::field_error>{
-                                      {"email", "Invalid format"}, {"name", "must not be blank"}});
+    auto all = sample::parse_sign_up(
+        json::parse(R"({"email":"nope","name":"","password":"short"})").as_object());
+    REQUIRE(all.has_error());
+    CHECK(all.error().code == apikit::errc::validation_error);
+    CHECK(all.error().details ==
+          std::vector<apikit::api::field_error>{{"email", "Invalid format"},
+                                                {"name", "must not be blank"},
+                                                {"password", "must be at least 8 characters"}});
 
-    auto missing = sample::parse_new_user(json::object{});
+    auto missing = sample::parse_sign_up(json::object{});
     REQUIRE(missing.has_error());
     CHECK(missing.error().details ==
-          std::vector<apikit::api::field_error>{{"email", "is required"}, {"name", "is required"}});
+          std::vector<apikit::api::field_error>{
+              {"email", "is required"}, {"name", "is required"}, {"password", "is required"}});
 
-    auto one = sample::parse_new_user(json::parse(R"({"email":"a@b.co","name":5})").as_object());
+    auto one = sample::parse_sign_up(
+        json::parse(R"({"email":"a@b.co","name":5,"password":"12345678"})").as_object());
     REQUIRE(one.has_error());
     CHECK(one.error().details ==
           std::vector<apikit::api::field_error>{{"name", "must be a string"}});
+}
+
+TEST_CASE("password_problem: 8 to 256 characters, counted as code points, never repeated") {
+    CHECK(verdict(sample::password_problem, R"("1234567")") == "must be at least 8 characters");
+    CHECK(verdict(sample::password_problem, R"("12345678")") == "");
+    // Seven characters in fourteen bytes is still seven characters.
+    CHECK(verdict(sample::password_problem, R"("ééééééé")") == "must be at least 8 characters");
+    CHECK(verdict(sample::password_problem, '"' + std::string(256, 'x') + '"') == "");
+    CHECK(verdict(sample::password_problem, '"' + std::string(257, 'x') + '"') ==
+          "must be at most 256 characters");
+    CHECK(verdict(sample::password_problem, "12345678") == "must be a string");
+    CHECK(verdict(sample::password_problem, "null") == "is required");
+}
+
+TEST_CASE("parse_login: email and password must be strings; nothing else is judged") {
+    auto ok = sample::parse_login(json::parse(R"({"email":"x","password":"y"})").as_object());
+    REQUIRE(ok.has_value());
+    CHECK(ok->email == "x");
+    CHECK(ok->password == "y");
+    auto bad = sample::parse_login(json::parse(R"({"password":1})").as_object());
+    REQUIRE(bad.has_error());
+    CHECK(bad.error().details == std::vector<apikit::api::field_error>{
+                                     {"email", "is required"}, {"password", "must be a string"}});
 }
 
 TEST_CASE("parse_new_order: item and quantity") {

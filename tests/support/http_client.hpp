@@ -52,11 +52,17 @@ public:
         });
     }
 
-    /// Sends `req`, with Host and framing filled in; the response is for
-    /// read().
+    /// Sends `Authorization: <value>` with every request that has none of
+    /// its own (`Bearer <token>`, as a signed-in client does); empty: none.
+    void authorization(std::string value) { authorization_ = std::move(value); }
+
+    /// Sends `req`, with Host, Authorization (if set) and framing filled in;
+    /// the response is for read().
     void send(http_request req) {
         if (req[beast_http::field::host].empty())
             req.set(beast_http::field::host, "127.0.0.1");
+        if (!authorization_.empty() && req[beast_http::field::authorization].empty())
+            req.set(beast_http::field::authorization, authorization_);
         req.prepare_payload();
         run_or_throw([&](auto done) { beast_http::async_write(socket_, req, done); });
     }
@@ -131,6 +137,8 @@ public:
     boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
 
 private:
+    std::string authorization_;
+
     http_response read_response(bool to_head) {
         beast_http::response_parser<beast_http::string_body> parser;
         parser.body_limit(64 * 1024 * 1024);

@@ -1,0 +1,65 @@
+#ifndef APIKIT_TESTS_SERVER_PROCESS_AUTH_HPP
+#define APIKIT_TESTS_SERVER_PROCESS_AUTH_HPP
+
+// Signing in to an apikit-server process the test started: a key written to
+// a PEM file for --jwt-key, and access tokens signed with it exactly as the
+// server signs its own (issuer and audience "apikit-sample", typ at+jwt), so
+// a test reaches the routes that need a scope without a sign-up and a login
+// (which the tests of those routes do over HTTP).
+
+#include <apikit/auth/issuer.hpp>
+#include <apikit/auth/key.hpp>
+#include <apikit/auth/key_set.hpp>
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace test_process {
+
+class signing_key_file {
+public:
+    /// A fresh key of `alg` in a new file under $TMPDIR.
+    explicit signing_key_file(apikit::auth::algorithm alg = apikit::auth::algorithm::eddsa)
+        : key_(apikit::auth::key::generate(alg).value()) {
+        char const* dir = std::getenv("TMPDIR");
+        std::string pattern = std::string(dir && *dir ? dir : "/tmp") + "/apikit-jwt-XXXXXX";
+        int const fd = ::mkstemp(pattern.data());
+        REQUIRE(fd >= 0);
+        ::close(fd);
+        path_ = pattern;
+        std::ofstream(path_, std::ios::binary) << key_.private_pem();
+        keys_.add(key_);
+        keys_.use_for_signing(key_.kid());
+    }
+    signing_key_file(signing_key_file const&) = delete;
+    signing_key_file& operator=(signing_key_file const&) = delete;
+    ~signing_key_file() { std::remove(path_.c_str()); }
+
+    [[nodiscard]] std::string const& path() const noexcept { return path_; }
+    [[nodiscard]] apikit::auth::key const& key() const noexcept { return key_; }
+
+    /// `Bearer <token>` for `subject` with `scopes`, as the server issues.
+    [[nodiscard]] std::string bearer(std::string_view subject = "user_test",
+                                     std::vector<std::string> const& scopes = {"read",
+                                                                               "write"}) const {
+        apikit::auth::issuer<> const issuer(keys_, {"apikit-sample", "apikit-sample"});
+        return "Bearer " + issuer.issue(subject, scopes).value();
+    }
+
+private:
+    apikit::auth::key key_;
+    apikit::auth::key_set keys_;
+    std::string path_;
+};
+
+} // namespace test_process
+
+#endif
