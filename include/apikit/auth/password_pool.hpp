@@ -57,9 +57,9 @@ public:
     /// within_bounds(), else std::invalid_argument).
     explicit password_pool(unsigned threads = 2, std::size_t max_waiting = 256,
                            password_params const& params = {})
-        : threads_(threads == 0 ? 1 : threads)
-        , max_waiting_(max_waiting)
-        , params_(params) {
+        : max_waiting_(max_waiting)
+        , params_(params)
+        , threads_(threads == 0 ? 1 : threads) {
         if (!params.within_bounds())
             throw std::invalid_argument(
                 "apikit::auth::password_pool: parameters outside the accepted bounds");
@@ -176,13 +176,14 @@ private:
         job->finish();
     }
 
-    boost::asio::thread_pool threads_;
     std::size_t const max_waiting_;
     password_params const params_;
     mutable std::mutex mutex_;
     std::deque<std::unique_ptr<detail::password_job>> queue_;
     std::size_t pending_ = 0; // queued + running
     bool stopped_ = false;
+    // Last: its threads start after, and are gone before, what they use.
+    boost::asio::thread_pool threads_;
 };
 
 } // namespace apikit::auth
