@@ -256,3 +256,41 @@ TEST_CASE("refresh tokens: the user id must be 1 to 256 bytes; the lifetime posi
     CHECK(auth::refresh_tokens<auth::memory_refresh_store>(f.store).lifetime() ==
           std::chrono::days{7});
 }
+
+TEST_CASE("refresh tokens: the lifecycle as docs/auth.md quotes it") {
+    std::string const user_id = "user_42";
+    // [refresh-lifecycle]
+    // One store per server (memory_refresh_store, or redis_refresh_store on a
+    // redis::connection for several processes), one refresh_tokens over it.
+    apikit::auth::memory_refresh_store store;
+    apikit::auth::refresh_tokens<apikit::auth::memory_refresh_store> tokens(store); // 7 days
+
+    // POST /auth/login, once the password is checked: a new family.
+    std::string set_cookie;
+    tokens.async_issue(user_id,
+                       [&](boost::system::error_code ec, apikit::auth::issued_refresh_token t) {
+                           if (!ec) // else 503 (the store is down) or 422 (an empty user id)
+                               set_cookie = apikit::auth::refresh_cookie(t.token, t.max_age);
+                       });
+
+    // POST /auth/refresh: the cookie's token rotates, once.
+    std::string const cookie_header = "theme=dark; " + set_cookie.substr(0, set_cookie.find(';'));
+    auto const presented = apikit::auth::find_cookie(cookie_header, "__Secure-refresh");
+    tokens.async_rotate(presented.value_or(""),
+                        [&](boost::system::error_code ec, apikit::auth::issued_refresh_token t) {
+                            // ec: auth::error::refresh_invalid or refresh_reused (401), or the
+                            // store's own (503). t.user_id is the new access token's subject.
+                            if (!ec)
+                                set_cookie = apikit::auth::refresh_cookie(t.token, t.max_age);
+                        });
+
+    // POST /auth/logout: the family is revoked (by any of its tokens) and the
+    // cookie cleared (204).
+    tokens.async_revoke(presented.value_or(""), [](boost::system::error_code) {});
+    set_cookie = apikit::auth::expired_refresh_cookie();
+    // [refresh-lifecycle]
+    CHECK(presented.has_value());
+    CHECK(store.size() == 0);
+    CHECK(set_cookie ==
+          "__Secure-refresh=; Max-Age=0; Path=/auth; Secure; HttpOnly; SameSite=Strict");
+}
