@@ -44,7 +44,7 @@
 // connection's strand — never inside the call.
 
 #include <apikit/auth/detail/refresh_ops.hpp>
-#include <apikit/auth/detail/refresh_script.hpp>
+#include <apikit/auth/detail/redis_refresh_script.hpp>
 #include <apikit/auth/refresh_store.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/redis/command.hpp>

@@ -1,5 +1,5 @@
-#ifndef APIKIT_AUTH_DETAIL_REFRESH_SCRIPT_HPP
-#define APIKIT_AUTH_DETAIL_REFRESH_SCRIPT_HPP
+#ifndef APIKIT_AUTH_DETAIL_REDIS_REFRESH_SCRIPT_HPP
+#define APIKIT_AUTH_DETAIL_REDIS_REFRESH_SCRIPT_HPP
 
 // What auth::redis_refresh_store sends to Redis and reads back: the Lua
 // scripts of create, rotate and revoke, and the decoding of a rotation's
