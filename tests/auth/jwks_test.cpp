@@ -38,10 +38,6 @@ std::vector<auth::key> parsed(std::string_view document) {
     return std::move(*r);
 }
 
-} // namespace jwks_test
-
-using namespace jwks_test;
-
 TEST_CASE("jwks: written and parsed again, the keys keep their kid, order and signatures") {
     std::vector<auth::key> const keys{fresh(algorithm::rs256, "r"), fresh(algorithm::hs256, "h"),
                                       fresh(algorithm::es256, "e"), fresh(algorithm::eddsa)};
@@ -125,3 +121,5 @@ TEST_CASE("jwks: a document over 64 KiB, over 100 keys or nested too deep is ref
     deep += std::string(auth::max_jwks_depth, '[') + std::string(auth::max_jwks_depth, ']') + "}";
     CHECK(invalid(deep));
 }
+
+} // namespace jwks_test

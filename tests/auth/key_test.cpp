@@ -64,9 +64,8 @@ auth::error error_of(apikit::result<auth::key> const& r) {
     return static_cast<auth::error>(r.error().value());
 }
 
-} // namespace key_test
-
-using namespace key_test;
+// The test cases live in the namespace too: the area's tests are one
+// unity translation unit, where a file's names must not meet another's.
 
 TEST_CASE("key: every algorithm's fresh key signs, and verifies what it signed only") {
     for (auto a : all) {
@@ -476,3 +475,5 @@ TEST_CASE("key: keys of every algorithm sign and verify from several threads at 
         th.join();
     CHECK(wrong == 0);
 }
+
+} // namespace key_test

@@ -88,10 +88,6 @@ void check_tampered(auth::key const& k, std::string const& in, std::string sig) 
     CHECK_FALSE(k.verify(in.substr(0, in.size() - 1), sig));
 }
 
-} // namespace rfc_vectors
-
-using namespace rfc_vectors;
-
 TEST_CASE("RFC 7515 A.1: the HS256 example verifies, and signing reproduces it") {
     auto const k = from_jwk(hs256_jwk);
     CHECK(k.alg() == auth::algorithm::hs256);
@@ -160,3 +156,5 @@ TEST_CASE("RFC vectors: each key verifies only its own algorithm's example") {
     CHECK_FALSE(es.verify(std::string(ed25519_input), bytes(ed25519_signature)));
     CHECK_FALSE(ed.verify(input(es256_header), bytes(es256_signature)));
 }
+
+} // namespace rfc_vectors
