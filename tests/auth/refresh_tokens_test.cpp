@@ -18,7 +18,6 @@
 
 namespace auth = apikit::auth;
 using namespace std::chrono_literals;
-using auth::error;
 
 namespace {
 
@@ -36,7 +35,7 @@ struct rts_fixture {
 
 // The minimal refresh_store: what refresh_tokens may rely on and no more.
 // It records what it was asked, answers with what it was told to.
-struct refresh_store_archetype {
+struct rts_store_archetype {
     std::vector<std::string> calls;
     auth::rotation answer;
     boost::system::error_code fail;
@@ -73,8 +72,8 @@ struct rts_rotate_without_now {
     void async_revoke(std::string_view, auth::detail::refresh_done_archetype) {}
 };
 
-static_assert(auth::refresh_store<refresh_store_archetype>);
-static_assert(!auth::sync_refresh_store<refresh_store_archetype>);
+static_assert(auth::refresh_store<rts_store_archetype>);
+static_assert(!auth::sync_refresh_store<rts_store_archetype>);
 static_assert(!auth::refresh_store<rts_no_revoke>, "a store must revoke");
 static_assert(!auth::refresh_store<rts_rotate_without_now>, "a rotation is decided at a time");
 static_assert(auth::sync_refresh_store<auth::memory_refresh_store>);
@@ -124,7 +123,7 @@ TEST_CASE("refresh tokens: a login lasts 7 days, however often it rotates") {
     f.clock.advance(1s);
     auto const over = f.tokens.try_rotate(last.token);
     REQUIRE(over.has_error());
-    CHECK(over.error() == error::refresh_invalid);
+    CHECK(over.error() == auth::error::refresh_invalid);
 }
 
 TEST_CASE("refresh tokens: Max-Age shrinks with every rotation and time rounds down") {
@@ -151,13 +150,13 @@ TEST_CASE("refresh tokens: a token used twice revokes its family (reuse detectio
     // whole family is dead — the newest token included.
     auto const reused = rts_rotate(f.tokens, login.token);
     CHECK(reused.calls == 1);
-    CHECK(reused.ec == error::refresh_reused);
+    CHECK(reused.ec == auth::error::refresh_reused);
     CHECK(reused.token.token.empty());
     CHECK(reused.token.user_id == "user_1"); // for the log line
-    CHECK(f.tokens.try_rotate(third.token).error() == error::refresh_invalid);
-    CHECK(f.tokens.try_rotate(second.token).error() == error::refresh_invalid);
+    CHECK(f.tokens.try_rotate(third.token).error() == auth::error::refresh_invalid);
+    CHECK(f.tokens.try_rotate(second.token).error() == auth::error::refresh_invalid);
     // Both are 401 to a client.
-    CHECK(apikit::http_status(make_error_code(error::refresh_reused)) == 401);
+    CHECK(apikit::http_status(make_error_code(auth::error::refresh_reused)) == 401);
 
     // Another login of the same user is a family of its own, untouched.
     auto const other = f.tokens.try_issue("user_1").value();
@@ -169,7 +168,7 @@ TEST_CASE("refresh tokens: logout revokes the family; anything else is a quiet s
     auto const a = f.tokens.try_issue("u").value();
     auto const b = f.tokens.try_rotate(a.token).value();
     CHECK(f.tokens.try_revoke(a.token)); // an old token of the family logs it out too
-    CHECK(f.tokens.try_rotate(b.token).error() == error::refresh_invalid);
+    CHECK(f.tokens.try_rotate(b.token).error() == auth::error::refresh_invalid);
     CHECK(f.tokens.try_revoke(b.token));
     CHECK(f.tokens.try_revoke("garbage"));
     CHECK(f.tokens.try_revoke(""));
@@ -184,17 +183,17 @@ TEST_CASE("refresh tokens: logout revokes the family; anything else is a quiet s
 }
 
 TEST_CASE("refresh tokens: a text that is not a token is refused without asking the store") {
-    refresh_store_archetype store;
+    rts_store_archetype store;
     store.answer.outcome = auth::rotation_outcome::rotated; // would be, if asked
     store.answer.expires_at = 4'000'000'000;
-    auth::refresh_tokens<refresh_store_archetype> tokens(store);
+    auth::refresh_tokens<rts_store_archetype> tokens(store);
     auto const good = auth::new_refresh_token(auth::new_refresh_family());
     for (std::string const& bad : {std::string(), std::string("x"), good.substr(1), good + "=",
                                    "Bearer " + good, std::string(66, '.')}) {
         CAPTURE(bad);
         auto const a = rts_rotate(tokens, bad);
         CHECK(a.calls == 1);
-        CHECK(a.ec == error::refresh_invalid);
+        CHECK(a.ec == auth::error::refresh_invalid);
         CHECK(a.token.token.empty());
     }
     CHECK(store.calls.empty());
@@ -214,9 +213,9 @@ TEST_CASE("refresh tokens: a text that is not a token is refused without asking 
 }
 
 TEST_CASE("refresh tokens: a store's failure is passed on, once, and hands out no token") {
-    refresh_store_archetype store;
+    rts_store_archetype store;
     store.fail = make_error_code(apikit::errc::service_unavailable);
-    auth::refresh_tokens<refresh_store_archetype> tokens(store, std::chrono::days{7});
+    auth::refresh_tokens<rts_store_archetype> tokens(store, std::chrono::days{7});
     int calls = 0;
     tokens.async_issue("u", [&](boost::system::error_code ec, auth::issued_refresh_token t) {
         ++calls;
@@ -234,10 +233,10 @@ TEST_CASE("refresh tokens: a store's failure is passed on, once, and hands out n
     store.fail = {};
     store.answer = {auth::rotation_outcome::rotated, "u", 1};
     auto const late = rts_rotate(tokens, auth::new_refresh_token(auth::new_refresh_family()));
-    CHECK(late.ec == error::refresh_invalid);
+    CHECK(late.ec == auth::error::refresh_invalid);
     store.answer = {auth::rotation_outcome::unknown, "", 0};
     CHECK(rts_rotate(tokens, auth::new_refresh_token(auth::new_refresh_family())).ec ==
-          error::refresh_invalid);
+          auth::error::refresh_invalid);
 }
 
 TEST_CASE("refresh tokens: the user id must be 1 to 256 bytes; the lifetime positive") {
