@@ -2,11 +2,13 @@
 // (hashes, never secrets) and when Redis forgets them, reuse deleting both
 // keys, NOSCRIPT, a reply that is not the script's, an outage (503, never a
 // reuse), handler association through refresh_tokens, and two "processes"
-// sharing logins. Against the ctest fixture's redis-server, or a private one
-// that is stopped.
+// sharing logins, and the 7-day limit on a manual clock. Against the ctest fixture's redis-server,
+// or a private one that is stopped.
 #include <apikit/auth/error.hpp>
 #include <apikit/auth/redis_refresh_store.hpp>
 #include <apikit/auth/refresh_tokens.hpp>
+#include <apikit/core/clock.hpp>
+#include <apikit/core/clock_ref.hpp>
 
 #include "redis/support.hpp"
 #include "refresh_fixtures.hpp"
@@ -265,5 +267,32 @@ TEST_CASE("redis refresh store: two processes share logins, reuse detection incl
     REQUIRE(redis_test::run_until(b.io, [&] { return out.has_value(); }));
     CHECK_FALSE(*out);
     CHECK(rrs_run(a.io, [&](auto h) { on_a.async_rotate(again.token.token, h); }).ec ==
+          auth::error::refresh_invalid);
+}
+
+TEST_CASE("redis refresh store: 7 days absolute on a manual clock, as in memory") {
+    rrs_fixture f;
+    // A start in the future of Redis's own clock, which expires the keys.
+    apikit::manual_clock<std::chrono::system_clock> clock{
+        std::chrono::sys_seconds{std::chrono::seconds{rrs_t0}}};
+    auth::refresh_tokens<auth::redis_refresh_store,
+                         apikit::clock_ref<apikit::manual_clock<std::chrono::system_clock>>>
+        tokens(f.store, std::chrono::days{7}, apikit::clock_ref(clock));
+    auto const login = rrs_run(f.io, [&](auto h) { tokens.async_issue("u", h); });
+    REQUIRE_FALSE(login.ec);
+    CHECK(login.token.max_age == std::chrono::days{7});
+    CHECK(rrs_cmd(f, {"EXPIRETIME",
+                      f.store.family_key(auth::parse_refresh_token(login.token.token)->family)})
+              .integer() == rrs_t0 + 7 * 86400);
+    clock.advance(std::chrono::days{6});
+    auto const day6 = rrs_run(f.io, [&](auto h) { tokens.async_rotate(login.token.token, h); });
+    REQUIRE_FALSE(day6.ec);
+    CHECK(day6.token.max_age == std::chrono::days{1});
+    clock.advance(std::chrono::days{1} - std::chrono::seconds{1});
+    auto const last = rrs_run(f.io, [&](auto h) { tokens.async_rotate(day6.token.token, h); });
+    REQUIRE_FALSE(last.ec);
+    CHECK(last.token.max_age == std::chrono::seconds{1});
+    clock.advance(std::chrono::seconds{1});
+    CHECK(rrs_run(f.io, [&](auto h) { tokens.async_rotate(last.token.token, h); }).ec ==
           auth::error::refresh_invalid);
 }
