@@ -140,3 +140,76 @@ TEST_CASE("jwt: a claim of the wrong type is malformed, and the size limit comes
 }
 
 } // namespace jwt_test
+
+namespace jwt_test {
+
+// The claims as JSON text, or "refused".
+std::string parsed_both_ways(std::string_view json, bool fast) {
+    auth::claims c;
+    if (!auth::detail::parse_token_json(json, nullptr, &c, fast))
+        return "refused";
+    return boost::json::serialize(boost::json::value_from(c));
+}
+
+TEST_CASE("jwt: the fast reader of plain payloads and Boost.JSON's parser agree") {
+    for (
+        std::string_view json : {
+            R"({})",
+            R"( { "sub" : "u" , "exp" : 1 } )",
+            "{\n\t\"sub\":\"u\",\r\n\"exp\":1}",
+            R"({"iss":"https://i","sub":"u","aud":["a","b"],"exp":1800000000,"nbf":-5,"iat":0,"jti":"j","scope":["read","write"],"x":"y","n":12,"l":["p"],"e":[]})",
+            R"({"scope":"a b"})",
+            R"({"exp":-0})",
+            R"({"exp":01})",
+            R"({"exp":1.0})",
+            R"({"exp":1e3})",
+            R"({"exp":123456789012345678})",
+            R"({"exp":1234567890123456789})",
+            R"({"exp":99999999999999999999})",
+            R"({"sub":"caf\u00e9"})",
+            "{\"sub\":\"caf\xc3\xa9\"}",
+            "{\"sub\":\"bad \xff\"}",
+            "{\"sub\":\"tab\there\"}",
+            R"({"sub":"a\"b"})",
+            R"({"s\u0075b":"u"})",
+            R"({"sub":"u","s\u0075b":"v"})",
+            R"({"sub":"u","sub":"v"})",
+            R"({"x":1,"x":2})",
+            R"({"x":true,"y":false,"z":null})",
+            R"({"x":{"a":[1,{"b":2}]}})",
+            R"({"aud":["a",1]})",
+            R"({"aud":[]})",
+            R"({"sub":1})",
+            R"({"sub":"u",})",
+            R"({"sub":"u"} x)",
+            R"({"sub" "u"})",
+            R"({"l":["a",]})",
+            R"({"l":["a" "b"]})",
+            R"(["sub"])",
+            R"("sub")",
+            R"({"sub":"u")",
+            "",
+        }) {
+        CAPTURE(json);
+        CHECK(parsed_both_ways(json, true) == parsed_both_ways(json, false));
+    }
+    CHECK(parsed_both_ways(R"({"sub":"caf\u00e9"})", true) == "{\"sub\":\"caf\xc3\xa9\"}");
+    CHECK(parsed_both_ways(R"({"exp":-0})", true) == R"({"exp":0})");
+    CHECK(parsed_both_ways(R"({"s\u0075b":"u","sub":"v"})", true) == "refused");
+}
+
+TEST_CASE("jwt: decoding tokens of different headers in turn reads each header") {
+    auto const a = hs_key("a");
+    auto const b = auth::key::generate(auth::algorithm::eddsa, "b").value();
+    for (int i = 0; i < 3; ++i) {
+        auto const da = auth::decode(auth::sign(a, access_claims(), "at+jwt").value()).value();
+        CHECK(da.header.kid == "a");
+        CHECK(da.header.typ == "at+jwt");
+        auto const db = auth::decode(auth::sign(b, access_claims(), "").value()).value();
+        CHECK(db.header.kid == "b");
+        CHECK(db.header.typ.empty());
+        CHECK(db.header.alg == auth::algorithm::eddsa);
+    }
+}
+
+} // namespace jwt_test

@@ -35,7 +35,6 @@
 #include <apikit/core/base64url.hpp>
 #include <apikit/core/error.hpp>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_from.hpp>
@@ -56,9 +55,13 @@ struct decoded_token {
     std::string signature;          ///< the signature's bytes
 };
 
-/// Takes `token` apart; refuses it as the header comment says.
-[[nodiscard]] inline result<decoded_token> decode(std::string_view token,
-                                                  std::size_t max_size = default_max_token_size) {
+namespace detail {
+
+// decode's work, into the caller's objects (the verifier's are a shared
+// claims it returns and a per-thread signature buffer).
+[[nodiscard]] inline boost::system::error_code
+decode_into(std::string_view token, std::size_t max_size, jose_header& header, claims& c,
+            std::string& signature, std::string_view& signing_input) {
     if (token.size() > max_size)
         return error::token_too_large;
     auto const dot1 = token.find('.');
@@ -68,54 +71,45 @@ struct decoded_token {
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
         return error::malformed;
 
-    // The trees of both segments live here; only what decoded_token keeps is
-    // copied out. 2 KiB holds the trees of typical tokens.
-    alignas(16) unsigned char arena[2048];
-    boost::json::monotonic_resource mr(arena, sizeof arena);
-    boost::json::storage_ptr const sp(&mr);
-    boost::json::value tree(sp); // on `sp`, so that a parse moves into it
-
-    decoded_token out;
-    auto& text = detail::segment_buffer(0);
-    if (!detail::decode_segment(token.substr(0, dot1), text))
-        return error::malformed;
-    auto const* header = detail::parse_token_object(text, sp, tree);
-    if (header == nullptr)
-        return error::malformed;
-    boost::json::string const* alg = nullptr;
-    for (auto const& m : *header) {
-        auto const k = m.key();
-        if (k == "alg") {
-            if ((alg = m.value().if_string()) == nullptr)
-                return error::malformed;
-        } else if (k == "typ" || k == "kid") {
-            auto const* s = m.value().if_string();
-            if (s == nullptr)
-                return error::malformed;
-            (k == "typ" ? out.header.typ : out.header.kid).assign(s->data(), s->size());
-        } else if (k == "crit") {
+    auto& text = segment_buffer();
+    auto const header_text = token.substr(0, dot1);
+    auto& memo = last_header();
+    if (memo.valid && memo.segment == header_text) {
+        header = memo.header;
+    } else {
+        token_json_handler::header_fields fields;
+        if (!decode_segment(header_text, text) || !parse_token_json(text, &fields, nullptr) ||
+            !fields.has_alg)
             return error::malformed;
-        }
+        auto const a = parse_algorithm(fields.alg);
+        if (!a)
+            return error::unsupported_algorithm;
+        header.alg = *a;
+        header.typ = std::move(fields.typ);
+        header.kid = std::move(fields.kid);
+        memo.valid = false;
+        memo.segment = header_text;
+        memo.header = header;
+        memo.valid = true;
     }
-    if (alg == nullptr)
+    if (!decode_segment(token.substr(dot1 + 1, dot2 - dot1 - 1), text) ||
+        !parse_token_json(text, nullptr, &c))
         return error::malformed;
-    auto const a = parse_algorithm(std::string_view(alg->data(), alg->size()));
-    if (!a)
-        return error::unsupported_algorithm;
-    out.header.alg = *a;
+    if (!decode_segment(token.substr(dot2 + 1), signature))
+        return error::malformed;
+    signing_input = token.substr(0, dot2);
+    return {};
+}
 
-    if (!detail::decode_segment(token.substr(dot1 + 1, dot2 - dot1 - 1), text))
-        return error::malformed;
-    auto const* payload = detail::parse_token_object(text, sp, tree);
-    if (payload == nullptr)
-        return error::malformed;
-    for (auto const& m : *payload)
-        if (!detail::assign_claim(out.claims, m.key(), m.value()))
-            return error::malformed;
+} // namespace detail
 
-    if (!detail::decode_segment(token.substr(dot2 + 1), out.signature))
-        return error::malformed;
-    out.signing_input = token.substr(0, dot2);
+/// Takes `token` apart; refuses it as the header comment says.
+[[nodiscard]] inline result<decoded_token> decode(std::string_view token,
+                                                  std::size_t max_size = default_max_token_size) {
+    decoded_token out;
+    if (auto const ec = detail::decode_into(token, max_size, out.header, out.claims, out.signature,
+                                            out.signing_input))
+        return ec;
     return out;
 }
 

@@ -163,18 +163,22 @@ public:
                 return c;
             }
         }
-        auto d = decode(token, o_.max_token_size);
-        if (!d)
-            return d.error();
+        auto c = std::make_shared<claims>();
+        jose_header header;
+        std::string_view signing_input;
+        auto& signature = detail::signature_buffer();
+        if (auto const ec =
+                detail::decode_into(token, o_.max_token_size, header, *c, signature, signing_input))
+            return ec;
         std::shared_ptr<key const> bound; // the key, when the token is to be cached
         std::uint64_t generation = 0;
         auto const check_key = [&](detail::key_snapshot const& s) -> boost::system::error_code {
-            auto const* k = s.resolve(d->header.kid);
+            auto const* k = s.resolve(header.kid);
             if (k == nullptr)
                 return error::unknown_key;
-            if ((*k)->alg() != d->header.alg)
+            if ((*k)->alg() != header.alg)
                 return error::algorithm_mismatch;
-            if (!(*k)->verify(d->signing_input, d->signature))
+            if (!(*k)->verify(signing_input, signature))
                 return error::bad_signature;
             if (cache_) {
                 bound = *k;
@@ -187,10 +191,10 @@ public:
             ec = keys_.visit(check_key);
         if (ec)
             return ec;
-        ec = check_claims(d->header, d->claims, now);
+        ec = check_claims(header, *c, now);
         if (ec)
             return ec;
-        auto v = std::make_shared<claims const>(std::move(d->claims));
+        verified v = std::move(c);
         if (cache_) {
             auto const lw = o_.leeway.count();
             auto const& exp = v->exp;
@@ -198,7 +202,7 @@ public:
                                     : *exp > std::numeric_limits<std::int64_t>::max() - lw
                                         ? std::numeric_limits<std::int64_t>::max()
                                         : *exp + lw;
-            cache_->insert(token, v, bound, d->header.kid, generation, expires_at, now);
+            cache_->insert(token, v, bound, header.kid, generation, expires_at, now);
         }
         return v;
     }
