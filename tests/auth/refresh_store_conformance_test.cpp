@@ -124,7 +124,7 @@ TEST_CASE_TEMPLATE("refresh store: a family is alive strictly before its expiry"
           rotation_outcome::unknown);
 }
 
-TEST_CASE_TEMPLATE("refresh store: revoke forgets a family; an unknown one is no error", Store,
+TEST_CASE_TEMPLATE("refresh store: revoke forgets a family, and an unknown one is no error", Store,
                    APIKIT_REFRESH_STORES) {
     refresh_test::store_fixture<Store> f;
     auto const fam = conf_family("a");

@@ -163,7 +163,7 @@ TEST_CASE("refresh tokens: a token used twice revokes its family (reuse detectio
     CHECK(f.tokens.try_rotate(other.token).has_value());
 }
 
-TEST_CASE("refresh tokens: logout revokes the family; anything else is a quiet success") {
+TEST_CASE("refresh tokens: logout revokes the family, and anything else is a quiet success") {
     rts_fixture f;
     auto const a = f.tokens.try_issue("u").value();
     auto const b = f.tokens.try_rotate(a.token).value();
@@ -239,7 +239,7 @@ TEST_CASE("refresh tokens: a store's failure is passed on, once, and hands out n
           auth::error::refresh_invalid);
 }
 
-TEST_CASE("refresh tokens: the user id must be 1 to 256 bytes; the lifetime positive") {
+TEST_CASE("refresh tokens: the user id must be 1 to 256 bytes, the lifetime positive") {
     rts_fixture f;
     CHECK(f.tokens.try_issue("").error() == apikit::errc::validation_error);
     CHECK(f.tokens.try_issue(std::string(257, 'u')).error() == apikit::errc::validation_error);
