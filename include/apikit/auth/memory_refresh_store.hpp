@@ -10,7 +10,9 @@
 // Layout. One entry per family in an apikit::sharded_table
 // (core/sharded_table.hpp), found by the family id's SipHash-1-3 under a
 // random secret. The entry keeps the family id too, so a tag collision is a
-// miss, never another family's answer. It holds the user id, the absolute
+// miss, never another family's answer (and a new login whose tag collides
+// replaces the other family: by chance alone, about once in 2^64 pairs of
+// families, that user logs in again). It holds the user id, the absolute
 // expiry, the current secret's hash and a ring of the last `max_rotated`
 // rotated hashes (32 bytes each, allocated as the family rotates).
 //
