@@ -22,11 +22,14 @@
 // family, compares the presented hash with `cur` and with the rotated list,
 // and writes — swap and remember, or delete the family on reuse — with
 // nothing in between: two processes rotating one token at once get one
-// `rotated` and one `reused`. The script also checks now < exp with the
-// caller's clock, so a family is refused from the same second on every
-// process, whatever Redis's own expiry is doing. Hashes are compared inside
-// Redis with Lua's `==`: what its timing could reveal is a prefix of a
-// SHA-256 of a secret, which leads nowhere.
+// `rotated` and one `reused`. Hashes are compared inside Redis with Lua's
+// `==`: what its timing could reveal is a prefix of a SHA-256 of a secret,
+// which leads nowhere.
+//
+// Clocks. The keys expire by Redis's clock; the script also refuses a
+// family once the caller's `now` (refresh_tokens' clock, Unix seconds)
+// reaches exp. Whichever comes first ends the login, so clocks δ apart can
+// shorten a login by δ, never lengthen it.
 //
 // Outages. When Redis does not answer (not connected, a timeout, a lost
 // connection) the handler gets the connection's error, which compares equal
@@ -43,8 +46,8 @@
 // rule). The handler runs on its associated executor — by default the
 // connection's strand — never inside the call.
 
-#include <apikit/auth/detail/refresh_ops.hpp>
 #include <apikit/auth/detail/redis_refresh_script.hpp>
+#include <apikit/auth/detail/refresh_ops.hpp>
 #include <apikit/auth/refresh_store.hpp>
 #include <apikit/core/error.hpp>
 #include <apikit/redis/command.hpp>
