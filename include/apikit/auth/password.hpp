@@ -11,8 +11,8 @@
 //     $pbkdf2-sha256$i=600000$<salt>$<hash>
 //
 // salt and hash in base64 without padding (RFC 4648 §4's alphabet), a 16-byte
-// random salt and a 32-byte hash. The defaults cost one check about 70 ms on
-// the machine docs/auth.md names (scrypt: 32 MiB).
+// random salt and a 32-byte hash. The defaults cost one check about 100 ms of
+// one core of the machine docs/auth.md names (scrypt: 32 MiB).
 //
 // What a check guarantees:
 // - the hash is compared with constant_time_equal;
