@@ -16,6 +16,10 @@
 // asks, and so is an "oct" member: a symmetric key in a published document
 // is no secret, and would let anyone sign. Keys keep the document's order.
 //
+// The document is read by the parser request bodies are read by
+// (http/detail/json_body.hpp, which needs neither Beast nor Asio), so a JWKS
+// and a body are held to the same I-JSON rules.
+//
 // write_jwks writes the public JWKs of the keys given — never a private
 // member, never an HS256 key.
 //
