@@ -1,20 +1,25 @@
 // The behaviour every auth::refresh_store must have, run against each store
 // (refresh_fixtures.hpp): create, rotate, reuse revoking the whole family,
 // unknown families and secrets, expiry at the boundary, revoke, the bound on
-// remembered rotations, and two rotations of one token racing.
+// remembered rotations, two rotations of one token racing, and a random
+// trace against a plain model.
 #include <apikit/auth/refresh_store.hpp>
 
 #include "refresh_fixtures.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <latch>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace auth = apikit::auth;
 using auth::rotation_outcome;
@@ -210,4 +215,104 @@ TEST_CASE_TEMPLATE("refresh store: two rotations of one token at once: one rotat
                   .value()
                   .outcome == rotation_outcome::unknown);
     }
+}
+
+namespace {
+
+// What every store must answer, as plainly as it can be written.
+struct conf_model_family {
+    std::string user;
+    std::int64_t expires_at = 0;
+    std::string current;
+    std::deque<std::string> rotated; // newest first, at most max_rotated
+    bool alive = true;
+};
+
+struct conf_model {
+    std::size_t max_rotated;
+    std::map<std::string, conf_model_family> families;
+
+    auth::rotation rotate(std::string const& family, std::string const& presented,
+                          std::string const& next, std::int64_t now) {
+        auto it = families.find(family);
+        if (it == families.end() || !it->second.alive || now >= it->second.expires_at)
+            return {};
+        auto& f = it->second;
+        if (presented == f.current) {
+            f.rotated.push_front(f.current);
+            if (f.rotated.size() > max_rotated)
+                f.rotated.pop_back();
+            f.current = next;
+            return {rotation_outcome::rotated, f.user, f.expires_at};
+        }
+        if (std::find(f.rotated.begin(), f.rotated.end(), presented) != f.rotated.end()) {
+            f.alive = false;
+            return {rotation_outcome::reused, f.user, f.expires_at};
+        }
+        return {};
+    }
+};
+
+} // namespace
+
+TEST_CASE_TEMPLATE("refresh store: matches the plain model on a random trace", Store,
+                   APIKIT_REFRESH_STORES) {
+    refresh_test::store_fixture<Store> f;
+    conf_model model{refresh_test::store_fixture<Store>::max_rotated, {}};
+    std::vector<std::string> families;
+    std::uint64_t seed = 0x5eed;
+    auto next_random = [&] {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        return seed >> 33;
+    };
+    int secrets = 0;
+    auto fresh_hash = [&] { return refresh_test::hash_of("t" + std::to_string(++secrets)); };
+    std::int64_t now = conf_t0;
+    std::map<rotation_outcome, int> seen;
+    for (int step = 0; step < 400; ++step) {
+        CAPTURE(step);
+        auto const what = next_random() % 20;
+        if (families.empty() || what < 3) {
+            auth::family_record r{auth::new_refresh_family(), "u" + std::to_string(step),
+                                  now + 100 + static_cast<std::int64_t>(next_random() % 500),
+                                  fresh_hash()};
+            REQUIRE(refresh_test::create(f, r, now));
+            model.families[r.family] = {r.user_id, r.expires_at, r.token_hash, {}, true};
+            families.push_back(r.family);
+            continue;
+        }
+        // Mostly the latest families, which are mostly alive; now and then any.
+        auto const recent = std::min<std::size_t>(families.size(), 4);
+        auto const& family = next_random() % 4 == 0
+                                 ? families[next_random() % families.size()]
+                                 : families[families.size() - 1 - next_random() % recent];
+        auto const& m = model.families[family];
+        if (what == 3) {
+            REQUIRE(refresh_test::revoke(f, family));
+            model.families[family].alive = false;
+            continue;
+        }
+        if (what < 6) {
+            now += static_cast<std::int64_t>(next_random() % 10);
+            continue;
+        }
+        // Present the current hash, a rotated one, or one never issued.
+        std::string presented;
+        auto const pick = next_random() % 8;
+        if (pick < 6 || m.rotated.empty())
+            presented = pick == 7 ? fresh_hash() : m.current;
+        else
+            presented = m.rotated[next_random() % m.rotated.size()];
+        auto const next = fresh_hash();
+        auto const want = model.rotate(family, presented, next, now);
+        auto const got = refresh_test::rotate(f, family, presented, next, now).value();
+        CHECK(got.outcome == want.outcome);
+        CHECK(got.user_id == want.user_id);
+        CHECK(got.expires_at == want.expires_at);
+        ++seen[want.outcome];
+    }
+    // The trace reached every answer, often.
+    CHECK(seen[rotation_outcome::rotated] > 80);
+    CHECK(seen[rotation_outcome::reused] > 10);
+    CHECK(seen[rotation_outcome::unknown] > 30);
 }
