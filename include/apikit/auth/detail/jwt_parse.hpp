@@ -464,14 +464,14 @@ enum class simple_json : unsigned char { read, refused, unhandled };
         if (negative)
             ++p;
         char const* const digits = p;
-        std::int64_t v = 0;
+        std::uint64_t v = 0; // 19 digits fit, so the 19th is read and then refused
         while (p != end && *p >= '0' && *p <= '9' && p - digits < 19)
-            v = v * 10 + (*p++ - '0');
+            v = v * 10 + static_cast<unsigned>(*p++ - '0');
         auto const n = p - digits;
         if (n == 0 || n > 18 || (n > 1 && *digits == '0') || (negative && v == 0) || at('.') ||
             at('e') || at('E'))
             return false;
-        out = negative ? -v : v;
+        out = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
         return true;
     };
 
