@@ -93,16 +93,31 @@ inline void answer_tokens(http::response& res, std::string_view access_token,
     res.json_text(body);
 }
 
+/// A failure of a step these routes depend on (the store, the KDF pool,
+/// Redis): answered as apikit's errc for it says; a 503 says when to retry.
+inline void answer_failure(http::response& res, boost::system::error_code ec) {
+    if (apikit::to_errc(ec) == apikit::errc::service_unavailable)
+        res.set("Retry-After", "1");
+    res.error(apikit::api::api_error(ec));
+}
+
+/// A 401 of these routes. RFC 9110 §15.5.2: every 401 names a scheme; this
+/// API's is Bearer, and a token is what logging in gets.
+inline void refuse_sign_in(http::response& res, std::string message) {
+    res.set("WWW-Authenticate", "Bearer");
+    res.error(apikit::errc::unauthorized, std::move(message));
+}
+
 /// A refresh that did not rotate: its cookie is cleared, so a browser stops
 /// sending a dead token.
 inline void refuse_refresh(http::response& res, boost::system::error_code ec) {
     if (ec == apikit::condition::backend_unavailable ||
         apikit::to_errc(ec) != apikit::errc::unauthorized)
-        return res.error(apikit::api::api_error(ec));
+        return answer_failure(res, ec);
     res.set("Set-Cookie", apikit::auth::expired_refresh_cookie());
-    res.error(apikit::errc::unauthorized, ec == apikit::auth::error::refresh_reused
-                                              ? "This refresh token was already used: sign in again"
-                                              : "The refresh token is invalid or has expired");
+    refuse_sign_in(res, ec == apikit::auth::error::refresh_reused
+                            ? "This refresh token was already used: sign in again"
+                            : "The refresh token is invalid or has expired");
 }
 
 /// Issues an access token for `u` and a refresh token of `family_issue`'s
@@ -146,29 +161,28 @@ inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_
         auto resume = std::make_shared<http::continuation>(ex.suspend());
         auth.passwords().async_hash(
             std::move(input->password),
-            boost::asio::bind_executor(
-                ex.executor(), [&users, &ex, resume, user = std::move(input->user)](
-                                   error_code ec, std::string hash) mutable {
-                    if (ec)
-                        return detail::finish(ex, *resume, [&](http::response& res) {
-                            res.error(apikit::api::api_error(ec));
-                        });
-                    user.password_hash = std::move(hash);
-                    users.async_create_user(std::move(user), [&ex, resume](error_code ec,
-                                                                           user_ptr created) {
+            boost::asio::bind_executor(ex.executor(), [&users, &ex, resume,
+                                                       user = std::move(input->user)](
+                                                          error_code ec, std::string hash) mutable {
+                if (ec)
+                    return detail::finish(
+                        ex, *resume, [&](http::response& res) { detail::answer_failure(res, ec); });
+                user.password_hash = std::move(hash);
+                users.async_create_user(
+                    std::move(user), [&ex, resume](error_code ec, user_ptr created) {
                         detail::finish(ex, *resume, [&](http::response& res) {
                             if (ec == apikit::errc::conflict)
                                 return res.error(apikit::api::api_error(
                                     apikit::errc::conflict, "A user with this email already exists",
                                     {{"email", "is already taken"}}));
                             if (ec)
-                                return res.error(apikit::api::api_error(ec));
+                                return detail::answer_failure(res, ec);
                             res.status(201);
                             res.set("Location", "/users/" + created->id);
                             res.json_text(created->json);
                         });
                     });
-                }));
+            }));
     });
 
     app.post("/auth/login", [&users, &auth](http::exchange& ex) {
@@ -183,33 +197,32 @@ inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_
             input->email, [&auth, &ex, resume, password = std::move(input->password)](
                               error_code ec, user_ptr found) mutable {
                 if (ec && ec != apikit::errc::not_found)
-                    return detail::finish(ex, *resume, [&](http::response& res) {
-                        res.error(apikit::api::api_error(ec));
-                    });
+                    return detail::finish(
+                        ex, *resume, [&](http::response& res) { detail::answer_failure(res, ec); });
                 // An unknown email runs the KDF too, against a hash that matches
                 // nothing: the same answer, in about the same time.
                 std::string hash = found ? found->password_hash : auth.dummy_hash();
                 auth.passwords().async_verify(
                     std::move(password), std::move(hash),
-                    boost::asio::bind_executor(ex.executor(), [&auth, &ex, resume,
-                                                               found](error_code ec, bool match) {
-                        if (ec || !match || !found)
-                            return detail::finish(ex, *resume, [&](http::response& res) {
-                                if (ec)
-                                    return res.error(apikit::api::api_error(ec));
-                                res.error(apikit::errc::unauthorized, "Wrong email or password");
+                    boost::asio::bind_executor(
+                        ex.executor(), [&auth, &ex, resume, found](error_code ec, bool match) {
+                            if (ec || !match || !found)
+                                return detail::finish(ex, *resume, [&](http::response& res) {
+                                    if (ec)
+                                        return detail::answer_failure(res, ec);
+                                    detail::refuse_sign_in(res, "Wrong email or password");
+                                });
+                            detail::answer_for_user(auth, ex, resume, *found, [&](auto done) {
+                                auth.refresh().async_issue(found->id, std::move(done));
                             });
-                        detail::answer_for_user(auth, ex, resume, *found, [&](auto done) {
-                            auth.refresh().async_issue(found->id, std::move(done));
-                        });
-                    }));
+                        }));
             });
     });
 
     app.post("/auth/refresh", [&users, &auth](http::exchange& ex) {
         auto const cookie = detail::refresh_cookie_of(ex);
         if (!cookie)
-            return ex.response().error(apikit::errc::unauthorized, "No refresh token: sign in");
+            return detail::refuse_sign_in(ex.response(), "No refresh token: sign in");
         auto resume = std::make_shared<http::continuation>(ex.suspend());
         auth.refresh().async_rotate(
             *cookie,
@@ -222,7 +235,7 @@ inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_
                                                    error_code ec, user_ptr found) mutable {
                     if (ec && ec != apikit::errc::not_found)
                         return detail::finish(ex, *resume, [&](http::response& res) {
-                            res.error(apikit::api::api_error(ec));
+                            detail::answer_failure(res, ec);
                         });
                     // The family names the user; their scopes are this
                     // instance's to decide. A user another instance signed up
@@ -250,7 +263,7 @@ inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_
         auth.refresh().async_revoke(*cookie, [&ex, resume, answer](error_code ec) {
             detail::finish(ex, *resume, [&](http::response& res) {
                 if (ec)
-                    return res.error(apikit::api::api_error(ec));
+                    return detail::answer_failure(res, ec);
                 answer(res);
             });
         });

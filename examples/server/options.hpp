@@ -44,9 +44,10 @@ struct server_options {
     std::string cursor_key;
     /// Every /users route is limited per client; std::nullopt: not at all.
     std::optional<rate_limit_spec> rate_limit = rate_limit_spec{};
-    /// Where the limiter keeps its buckets: empty for this process's memory,
-    /// else a redis:// URL shared by every instance, which then enforce one
-    /// combined limit.
+    /// Where the limiters keep their buckets and the refresh tokens their
+    /// families: empty for this process's memory, else a redis:// URL shared
+    /// by every instance, which then enforce one combined limit and rotate
+    /// each other's refresh tokens.
     std::string redis_url;
     /// Proxies whose X-Forwarded-For names the client (addresses or networks).
     std::vector<std::string> trusted_proxies;
@@ -85,10 +86,12 @@ inline constexpr std::string_view usage_text =
     "  --rate-limit C:R  limit every /users route per client to a token bucket of C\n"
     "                    tokens refilled R per second (default 100:10); 'off' removes\n"
     "                    the limit\n"
-    "  --redis URL       keep the limiter's buckets in Redis (redis://[user:pass@]host\n"
-    "                    [:port][/db]) so that every instance sharing it enforces one\n"
-    "                    combined limit; while Redis is unreachable requests are let\n"
-    "                    through (fail open) (default: in this process's memory)\n"
+    "  --redis URL       keep the limiters' buckets and the refresh tokens in Redis\n"
+    "                    (redis://[user:pass@]host[:port][/db]) so that every instance\n"
+    "                    sharing it enforces one combined limit and rotates the others'\n"
+    "                    refresh tokens; while Redis is unreachable requests are let\n"
+    "                    through unlimited (fail open) and sign-in, refresh and logout\n"
+    "                    answer 503 (default: in this process's memory)\n"
     "  --trusted-proxy CIDR\n"
     "                    believe X-Forwarded-For from this proxy address or network\n"
     "                    when keying clients; may be repeated (default: none)\n"

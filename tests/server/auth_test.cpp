@@ -121,6 +121,9 @@ TEST_CASE("server auth: a wrong password and an unknown email get the same 401")
     auto const e1 = check_error(wrong, 401, "unauthorized");
     auto const e2 = check_error(unknown, 401, "unauthorized");
     CHECK(e1.at("message") == e2.at("message"));
+    // Every 401 names the scheme to authenticate with (RFC 9110 §15.5.2).
+    CHECK(wrong[http::field::www_authenticate] == "Bearer");
+    CHECK(unknown[http::field::www_authenticate] == "Bearer");
     CHECK(set_cookie(wrong) == "(none)");
     CHECK(set_cookie(unknown) == "(none)");
     // Malformed input is a 422 naming the field, not a 401.

@@ -143,6 +143,7 @@ TEST_CASE("apikit-server --redis: with Redis gone, signing in is a 503 and token
     redis.reset(); // stopped
     auto const refused = refresh(c, refresh_cookie_token(login));
     CHECK(refused.result_int() == 503);
+    CHECK(refused[boost::beast::http::field::retry_after] == "1");
     CHECK(json::parse(refused.body()).at("error").at("code").as_string() == "service_unavailable");
     auto const no_login =
         c.post("/auth/login", json::serialize(json::value{{"email", "ada@example.com"},
