@@ -53,6 +53,18 @@ enum class date_rounding : bool { down, up };
     return std::nullopt;
 }
 
+// Appends the strings of `a` to `out`; false if one is not a string.
+[[nodiscard]] inline bool read_strings(boost::json::array const& a, std::vector<std::string>& out) {
+    out.reserve(out.size() + a.size());
+    for (auto const& e : a) {
+        auto const* s = e.if_string();
+        if (s == nullptr)
+            return false;
+        out.emplace_back(s->data(), s->size());
+    }
+    return true;
+}
+
 // `aud`: a string, or an array of strings (RFC 7519 §4.1.3).
 [[nodiscard]] inline bool read_audience(boost::json::value const& v,
                                         std::vector<std::string>& out) {
@@ -62,16 +74,7 @@ enum class date_rounding : bool { down, up };
         return true;
     }
     auto const* a = v.if_array();
-    if (a == nullptr)
-        return false;
-    out.reserve(a->size());
-    for (auto const& e : *a) {
-        auto const* s = e.if_string();
-        if (s == nullptr)
-            return false;
-        out.emplace_back(s->data(), s->size());
-    }
-    return true;
+    return a != nullptr && read_strings(*a, out);
 }
 
 // `scope` as RFC 8693 §4.2 writes it: scope-tokens separated by spaces. Runs
@@ -97,16 +100,7 @@ inline void split_scope(std::string_view s, std::vector<std::string>& out) {
         return true;
     }
     auto const* a = v.if_array();
-    if (a == nullptr)
-        return false;
-    out.reserve(a->size());
-    for (auto const& e : *a) {
-        auto const* s = e.if_string();
-        if (s == nullptr)
-            return false;
-        out.emplace_back(s->data(), s->size());
-    }
-    return true;
+    return a != nullptr && read_strings(*a, out);
 }
 
 // The registered claims, and `scope`.

@@ -19,13 +19,15 @@
 // name is refused at any depth (RFC 7515 §4 and RFC 7519 §4 allow it): at
 // the top by a bit per known name and a lookup in `extra`, inside an
 // unknown claim by counting the members the parser reported against those
-// the built value kept.
+// the built value kept (http/detail/json_body.hpp's json_members, as the
+// JSON request bodies do).
 //
 // Types are claims.hpp's rules (detail/claims_json.hpp): the handler stops
 // the parse at the first value of the wrong type, and decode says malformed.
 
 #include <apikit/auth/claims.hpp>
 #include <apikit/core/base64url.hpp>
+#include <apikit/http/detail/json_body.hpp> // json_members
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
@@ -83,20 +85,6 @@ struct header_memo {
 [[nodiscard]] inline header_memo& last_header() {
     thread_local header_memo memo;
     return memo;
-}
-
-// How many members the objects in `v` hold, at every depth.
-[[nodiscard]] inline std::size_t json_member_count(boost::json::value const& v) noexcept {
-    std::size_t n = 0;
-    if (auto const* o = v.if_object()) {
-        n = o->size();
-        for (auto const& m : *o)
-            n += json_member_count(m.value());
-    } else if (auto const* a = v.if_array()) {
-        for (auto const& e : *a)
-            n += json_member_count(e);
-    }
-    return n;
 }
 
 // The basic_parser handler of a header (`header` set) or a payload
@@ -371,7 +359,7 @@ private:
     // are only checked for repeats, then dropped).
     bool finish_other() {
         auto v = st_.release();
-        if (nested_members_ != 0 && json_member_count(v) != nested_members_)
+        if (nested_members_ != 0 && http::detail::json_members(v) != nested_members_)
             return false;
         auto& into = claims_ != nullptr ? claims_->extra : header_extra_;
         if (into.contains(key_))
