@@ -70,9 +70,11 @@ TEST_CASE("issuer: every token has its own jti, and extra claims pass through") 
     c.sub = "u";
     c.set("tenant", std::string("t1"));
     c.jti = "chosen";
+    c.nbf = 1'800'000'000;
     auto const d = auth::decode(iss.issue(c).value()).value().claims;
     CHECK(d.get<std::string>("tenant").value() == "t1");
     CHECK(d.jti != "chosen");
+    CHECK(d.nbf == 1'800'000'000);
 }
 
 TEST_CASE("issuer: signs with the signing key of the moment, and fails without one") {

@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -89,6 +90,27 @@ TEST_CASE("key_set: generations are unique across sets and change on every chang
     b.add(hs_key("1"));
     seen.insert(b.generation());
     CHECK(seen.size() == 4);
+}
+
+TEST_CASE("key_set: one thread reading more sets than it keeps snapshots of reads each right") {
+    std::vector<std::unique_ptr<auth::key_set>> sets;
+    for (int i = 0; i < 6; ++i) {
+        sets.push_back(std::make_unique<auth::key_set>());
+        sets.back()->add(hs_key("set" + std::to_string(i)));
+    }
+    for (int round = 0; round < 3; ++round)
+        for (int i = 0; i < 6; ++i) {
+            CAPTURE(i);
+            CHECK(sets[i]->find("set" + std::to_string(i)) != nullptr);
+            CHECK(sets[i]->find("set" + std::to_string((i + 1) % 6)) == nullptr);
+            if (round == 1)
+                sets[i]->add(hs_key("late"));
+            CHECK((sets[i]->find("late") != nullptr) == (round >= 1));
+        }
+    // a set destroyed and another made, perhaps at the same address: nothing stale
+    sets[0] = std::make_unique<auth::key_set>();
+    CHECK(sets[0]->find("set0") == nullptr);
+    CHECK(sets[0]->size() == 0);
 }
 
 TEST_CASE("key_set: readers on several threads see a consistent set while a writer rotates") {

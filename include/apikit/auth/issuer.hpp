@@ -62,7 +62,8 @@ public:
     }
 
     /// A token of `c`, its iss, aud, iat, exp and jti set as for any access
-    /// token (what `c` held of them is replaced); other claims as they are.
+    /// token (what `c` held of them is replaced); other claims, nbf among
+    /// them, as they are.
     [[nodiscard]] result<std::string> issue(claims c) const {
         auto const k = keys_.signing_key();
         if (!k)
@@ -75,7 +76,6 @@ public:
             c.aud.push_back(o_.audience);
         c.iat = now;
         c.exp = now + o_.lifetime.count();
-        c.nbf.reset();
         c.jti.clear();
         append_random_id(c.jti);
         return sign(*k, c, o_.type);
