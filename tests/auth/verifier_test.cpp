@@ -344,6 +344,27 @@ TEST_CASE("verifier: a flood of unknown kids reloads the JWKS once per interval"
     CHECK(source.fetches->load() == 2);
 }
 
+TEST_CASE("verifier: a reload that fails uses up its interval, and a document that is not a JWKS "
+          "changes nothing") {
+    auth::key_set keys;
+    keys.add(hs_key("k1"));
+    system_manual_clock mc(at(t0));
+    counting_source source;
+    *source.document = "not json";
+    auth::verifier<clock_ref, counting_source> v(keys, access_options(), clock_ref(mc), source);
+    auto const known = access_token(*keys.find("k1"));
+    auto const unknown = access_token(hs_key("k2"));
+    CHECK(v.verify(unknown).error() == error::unknown_key);
+    CHECK(v.verify(unknown).error() == error::unknown_key);
+    CHECK(source.fetches->load() == 1);
+    CHECK(keys.size() == 1);
+    CHECK(v.verify(known));
+    CHECK(source.fetches->load() == 1); // a known kid never reloads
+    mc.advance(std::chrono::seconds(60));
+    CHECK(v.verify(unknown).error() == error::unknown_key);
+    CHECK(source.fetches->load() == 2);
+}
+
 TEST_CASE("verifier: after a rotation old tokens verify until their key is retired") {
     auth::key_set keys;
     keys.add(hs_key("old"));
