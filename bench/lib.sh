@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # bench/lib.sh — what bench/run and bench/profile share: finding the
 # binaries, starting servers on loopback and killing them on exit, creating the
-# 20 users, capturing the raw responses, one bounded wrk run, and reading a
-# process's CPU time. Sourced, never run; the caller sets `set -euo pipefail`,
-# $repo and $build_dir first.
+# 20 users, signing one in for an access token, capturing the raw responses,
+# one bounded wrk run, and reading a process's CPU time. Sourced, never run;
+# the caller sets `set -euo pipefail`, $repo and $build_dir first.
 
 die() {
     printf 'bench/%s: %s\n' "${0##*/}" "$*" >&2
@@ -25,6 +25,22 @@ check_int() {
 # The two routes of the benchmark, and the short names of their captures.
 routes=(/healthz '/users?limit=20')
 route_names=(healthz users)
+# auth_args <option> <target>: sets $auth_args to what sends the bearer token
+# (Authorization: Bearer <token>) with requests for <target>: /users needs
+# one (scope read); /healthz is a load balancer's probe, which carries none.
+# $1 is the option's name: --header for apikit-bench-client, -H for wrk.
+auth_args() { # <option> <target>
+    auth_args=()
+    if [[ $2 == /users* ]]; then
+        auth_args=("$1" "$auth_header")
+    fi
+}
+
+# An access token lives 15 minutes (the sample server's default; it accepts
+# one for 30 s of clock skew more). A wrk run must end before its token
+# expires, so sign_in is called again once the token is older than this
+# minus what the next runs need (fresh_token).
+token_lifetime=900
 
 # bench_init: resolves the build directory and the binaries, makes $out and a
 # scratch directory, and arms the clean-up.
@@ -112,9 +128,10 @@ start_server() {
 
 # start_sample [<wrapper...>]: starts the sample server on one thread (under
 # the wrapper, e.g. valgrind, when given; with the words of
-# $APIKIT_BENCH_SERVER_ARGS as further flags), creates the 20 users and captures
-# the raw response of each route into $out/<route name>.http. Sets
-# $sample_port and $sample_pid.
+# $APIKIT_BENCH_SERVER_ARGS as further flags), creates the 20 users (each
+# with a password), signs the first one in (sign_in) and captures the raw
+# response of each route into $out/<route name>.http, /users with the token.
+# Sets $sample_port and $sample_pid.
 # shellcheck disable=SC2034 # the pid is for the caller
 start_sample() {
     sample_port=$(client free-port)
@@ -126,17 +143,48 @@ start_sample() {
     start_server apikit-server "$sample_port" "$@" "$server_bin" --address 127.0.0.1 \
         --port "$sample_port" --threads 1 --rate-limit 1000000000:1000000000 "${extra[@]}"
     sample_pid=$started_pid
+    # Each sign-up hashes its password on the server's KDF pool (tens of
+    # milliseconds each): a second or so, before anything is measured.
     client request --port "$sample_port" --method POST --target /users --count 20 --expect 201 \
-        --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}"}' ||
+        --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}","password":"bench-password-{i}"}' ||
         die "could not create the 20 users"
+    sign_in
     local i
     for i in "${!routes[@]}"; do
+        auth_args --header "${routes[i]}"
         client request --port "$sample_port" --target "${routes[i]}" --expect 200 \
+            "${auth_args[@]}" \
             --out "$out/${route_names[i]}.http" || die "GET ${routes[i]} failed"
     done
     local users_on_page
     users_on_page=$(grep -o '"id":"user_' "$out/users.http" | wc -l)
     ((users_on_page == 20)) || die "GET /users?limit=20 returned $users_on_page users, not 20"
+}
+
+# sign_in: POST /auth/login as bench-user-1 and keeps the access token of
+# the answer's body ({"access_token":"…","token_type":"Bearer",…}) in
+# $auth_header ("Authorization: Bearer <token>"), the moment in
+# $token_issued_at ($SECONDS). The login limit (10 at once, then 10 a
+# minute per address) leaves room for far more sign-ins than a run needs.
+sign_in() {
+    client request --port "$sample_port" --method POST --target /auth/login --expect 200 \
+        --body '{"email":"bench-user-1@example.com","password":"bench-password-1"}' \
+        --out "$work/login.http" || die "could not sign bench-user-1 in"
+    local token
+    token=$(sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p' "$work/login.http")
+    [[ -n $token ]] || die "POST /auth/login answered no access_token"
+    auth_header="Authorization: Bearer $token"
+    token_issued_at=$SECONDS
+}
+
+# fresh_token <seconds>: signs in again unless the token has <seconds> of
+# life left and a minute to spare, so that no wrk run outlives its token
+# (it would be answered 401s, which fail the run). Every server of a round
+# is then sent the same token: their requests stay the same bytes.
+fresh_token() {
+    if ((SECONDS - token_issued_at + $1 + 60 > token_lifetime)); then
+        sign_in
+    fi
 }
 
 # start_references: the plain Beast server (both routes) and one epoll floor
@@ -163,8 +211,9 @@ start_references() {
 
     for i in "${!routes[@]}"; do
         name=${route_names[i]}
+        auth_args --header "${routes[i]}"
         for p in "$plain_port" "${floor_port[$name]}"; do
-            client request --port "$p" --target "${routes[i]}" --count 3 \
+            client request --port "$p" --target "${routes[i]}" --count 3 "${auth_args[@]}" \
                 --compare "$out/$name.http" ||
                 die "the server on port $p does not answer ${routes[i]} with the captured bytes"
         done
@@ -185,12 +234,15 @@ cpu_ticks() {
 # [cpu_ticks]
 
 # load <seconds> <connections> <port> <target>: one wrk run, one wrk thread.
-# Prints "requests duration_us"; fails when the server answered anything but
-# 2xx or could not be reached.
+# A /users target is sent the access token (-H), whichever server listens
+# on <port>: the reference servers ignore it, so every server reads the
+# very same request bytes. Prints "requests duration_us"; fails when the
+# server answered anything but 2xx or could not be reached.
 load() {
     local result
+    auth_args -H "$4"
     result=$(timeout $(($1 + 30)) "${nice_cmd[@]}" wrk -t1 -c"$2" -d"$1"s -s "$work/report.lua" \
-        "http://127.0.0.1:$3$4" | sed -n 's/^apikit-bench //p') || true
+        "${auth_args[@]}" "http://127.0.0.1:$3$4" | sed -n 's/^apikit-bench //p') || true
     [[ -n $result ]] || die "wrk failed against 127.0.0.1:$3$4"
     local requests us connect read write status timeout
     read -r requests us connect read write status timeout <<<"$result"

@@ -8,10 +8,11 @@
 //   apikit-bench-client wait --port <p> [--timeout-ms <ms>]
 //       waits until something accepts connections on 127.0.0.1:<p>
 //   apikit-bench-client request --port <p> --target <t> [--method <m>]
-//           [--body <json>] [--count <n>] [--expect <status>]
-//           [--out <file>] [--compare <file>]
+//           [--body <json>] [--header 'Name: value']... [--count <n>]
+//           [--expect <status>] [--out <file>] [--compare <file>]
 //       sends <n> requests (default 1) on one keep-alive connection; "{i}" in
-//       the target or body becomes the request's number, 1 to <n>. Every
+//       the target or body becomes the request's number, 1 to <n>; each
+//       --header is sent as it is, after Host (e.g. an Authorization). Every
 //       response must carry a Content-Length and, with --expect, that status;
 //       with --compare, equal the file byte for byte. --out writes the raw
 //       bytes of the last response.
@@ -27,6 +28,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +38,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -43,8 +46,8 @@ namespace {
     std::fputs("usage: apikit-bench-client free-port\n"
                "       apikit-bench-client wait --port <p> [--timeout-ms <ms>]\n"
                "       apikit-bench-client request --port <p> --target <t> [--method <m>]\n"
-               "           [--body <json>] [--count <n>] [--expect <status>]\n"
-               "           [--out <file>] [--compare <file>]\n",
+               "           [--body <json>] [--header 'Name: value']... [--count <n>]\n"
+               "           [--expect <status>] [--out <file>] [--compare <file>]\n",
                stderr);
     std::exit(2);
 }
@@ -130,6 +133,22 @@ bool iequals(std::string_view a, std::string_view b) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
+}
+
+// A --header value: "Name: value" with a token for a name and no line break,
+// so that it cannot end the header early or smuggle a second request.
+std::string checked_field(char const* text) {
+    std::string_view const field = text;
+    std::size_t const colon = field.find(':');
+    auto const tchar = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    };
+    if (colon == 0 || colon == std::string_view::npos ||
+        !std::all_of(field.begin(), field.begin() + std::ptrdiff_t(colon), tchar) ||
+        field.find_first_of("\r\n") != std::string_view::npos)
+        usage();
+    return std::string(field);
 }
 
 struct raw_response {
@@ -222,6 +241,7 @@ struct request_options {
     std::string method = "GET";
     std::string target;
     std::optional<std::string> body;
+    std::vector<std::string> headers; // "Name: value", each sent as a line of its own
     long count = 1;
     int expect = 0;
     char const* out = nullptr;
@@ -242,6 +262,8 @@ int run_requests(request_options const& o) {
         std::string const n = std::to_string(i);
         std::string request = o.method + ' ' + replace_all(o.target, "{i}", n) +
                               " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o.port) + "\r\n";
+        for (auto const& field : o.headers)
+            request += field + "\r\n";
         if (o.body) {
             std::string const body = replace_all(*o.body, "{i}", n);
             request +=
@@ -304,6 +326,8 @@ int main(int argc, char** argv) {
             o.method = value;
         else if (arg == "--body")
             o.body = value;
+        else if (arg == "--header")
+            o.headers.push_back(checked_field(value));
         else if (arg == "--count")
             o.count = parse_number(value, 1, 1'000'000);
         else if (arg == "--expect")
