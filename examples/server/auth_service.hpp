@@ -53,9 +53,11 @@ struct auth_settings {
     /// Verified tokens remembered, so a token seen again costs a lookup.
     std::size_t verification_cache = 65'536;
     /// Threads the password KDF runs on, off the connections' threads, and
-    /// how many checks may wait for one before logins are refused (503).
+    /// how many checks may be pending before logins are refused (503): 32
+    /// checks of ~100 ms on 2 threads is under 2 s of waiting, which a
+    /// client still waits for; a longer queue only answers after it gave up.
     unsigned password_threads = 2;
-    std::size_t password_queue = 256;
+    std::size_t password_queue = 32;
     auth::password_params password{};
 };
 
