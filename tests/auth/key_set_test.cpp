@@ -56,7 +56,7 @@ TEST_CASE("key_set: a rotation signs with the new key and keeps the old one unti
     CHECK_THROWS_AS(keys.use_for_signing("pub"), std::invalid_argument);
 }
 
-TEST_CASE("key_set: add replaces a key of the same kid; replace swaps the whole set") {
+TEST_CASE("key_set: add replaces a key of the same kid, and replace swaps the whole set") {
     auth::key_set keys;
     keys.add(hs_key("k", 'a'));
     auto const first = keys.find("k");
@@ -118,29 +118,45 @@ TEST_CASE("key_set: readers on several threads see a consistent set while a writ
     keys.add(hs_key("k0"));
     std::atomic<bool> stop{false};
     std::atomic<long> lookups{0};
+    std::atomic<int> wrong{0};
     std::vector<std::thread> readers;
     for (int t = 0; t < 3; ++t)
         readers.emplace_back([&] {
+            bool seen_stable = false;
             while (!stop.load()) {
-                // "stable" is never retired; the rotating kid may be either.
+                // "stable", once added, is never retired: once seen, always found.
                 auto const k = keys.find("stable");
-                if (k)
-                    CHECK(k->kid() == "stable");
-                (void)keys.find("k" + std::to_string(lookups.load() % 4));
+                if ((k && k->kid() != "stable") || (seen_stable && !k))
+                    ++wrong;
+                seen_stable = seen_stable || k;
+                auto const rotating = "k" + std::to_string(lookups.load() % 4);
+                if (auto const r = keys.find(rotating); r && r->kid() != rotating)
+                    ++wrong;
                 (void)keys.signing_key();
                 ++lookups;
             }
         });
+    // Each change waits for the readers to have looked a few times since the
+    // last (yielding, not sleeping), so reads and writes interleave.
+    auto const let_readers_read = [&] {
+        auto const seen = lookups.load();
+        while (lookups.load() < seen + 3)
+            std::this_thread::yield();
+    };
+    let_readers_read();
     keys.add(hs_key("stable"));
     for (int i = 1; i < 200; ++i) {
         keys.add(hs_key("k" + std::to_string(i % 4)));
         keys.use_for_signing("k" + std::to_string(i % 4));
         (void)keys.retire("k" + std::to_string((i + 2) % 4));
+        if (i % 10 == 0)
+            let_readers_read();
     }
     stop = true;
     for (auto& t : readers)
         t.join();
-    CHECK(lookups.load() > 0);
+    CHECK(wrong.load() == 0);
+    CHECK(lookups.load() >= 60);
     CHECK(keys.find("stable") != nullptr);
 }
 

@@ -167,6 +167,7 @@ TEST_CASE("verification_cache: threads verify hot tokens while the key set rotat
 
     std::atomic<bool> stop{false};
     std::atomic<int> failures{0}, passes_after_retire{0};
+    std::atomic<long> rounds{0};
     std::atomic<bool> retired{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < 3; ++t)
@@ -177,16 +178,30 @@ TEST_CASE("verification_cache: threads verify hot tokens while the key set rotat
                 bool const was_retired = retired.load();
                 if (v.verify(rotating) && was_retired)
                     ++passes_after_retire;
+                ++rounds;
             }
         });
+    // Changes wait for the threads to have verified a few rounds since the
+    // last wait (yielding, not sleeping), so verifying and changing interleave.
+    auto const let_threads_verify = [&] {
+        auto const seen = rounds.load();
+        while (rounds.load() < seen + 3)
+            std::this_thread::yield();
+    };
     for (int i = 0; i < 100; ++i) {
         keys.add(hs_key("other" + std::to_string(i % 3)));
         (void)keys.retire("other" + std::to_string((i + 1) % 3));
+        if (i % 10 == 0)
+            let_threads_verify();
     }
     (void)keys.retire("r0");
     retired = true;
-    for (int i = 0; i < 50; ++i)
+    let_threads_verify();
+    for (int i = 0; i < 50; ++i) {
         keys.add(hs_key("late" + std::to_string(i % 2)));
+        if (i % 10 == 0)
+            let_threads_verify();
+    }
     stop = true;
     for (auto& th : threads)
         th.join();

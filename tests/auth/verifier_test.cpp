@@ -178,7 +178,7 @@ TEST_CASE("verifier: iss must be the issuer and one aud an audience, when they a
     CHECK(unchecked.verify(access_token(k, c)));
 }
 
-TEST_CASE("verifier: every required claim must be present; exp is required by default") {
+TEST_CASE("verifier: every required claim must be present, and exp is required by default") {
     auth::key_set keys;
     keys.add(hs_key("k1"));
     auto const& k = *keys.find("k1");
