@@ -42,11 +42,19 @@ struct counting_source {
     }
 };
 
-// A source missing fetch()'s result type does not model jwks_source.
+// The least a JWKS source is: fetch() giving a result<std::string>.
+struct jwks_source_archetype {
+    apikit::result<std::string> fetch();
+};
+
+// A source whose fetch() gives the document without a result does not model
+// jwks_source.
 struct near_miss_source {
     std::string fetch() { return {}; }
 };
 
+static_assert(auth::jwks_source<jwks_source_archetype>);
+static_assert(sizeof(auth::verifier<std::chrono::system_clock, jwks_source_archetype>) > 0);
 static_assert(auth::jwks_source<counting_source>);
 static_assert(auth::jwks_source<auth::no_jwks_source>);
 static_assert(!auth::jwks_source<near_miss_source>);
