@@ -78,41 +78,58 @@ struct claims {
 
 namespace detail {
 
+// The field of a registered claim of `c` (claims or claims const): a string
+// (iss, sub, jti), a date (exp, nbf, iat) or a list (aud, scope); all null
+// for another name. The one place that maps a name to its field.
+template <class Claims>
+[[nodiscard]] constexpr auto field_of(Claims& c, claim_name n) noexcept {
+    struct field {
+        decltype(&c.iss) text = nullptr;
+        decltype(&c.exp) date = nullptr;
+        decltype(&c.aud) list = nullptr;
+    };
+    switch (n) {
+    case claim_name::iss:
+        return field{&c.iss};
+    case claim_name::sub:
+        return field{&c.sub};
+    case claim_name::jti:
+        return field{&c.jti};
+    case claim_name::exp:
+        return field{nullptr, &c.exp};
+    case claim_name::nbf:
+        return field{nullptr, &c.nbf};
+    case claim_name::iat:
+        return field{nullptr, &c.iat};
+    case claim_name::aud:
+        return field{nullptr, nullptr, &c.aud};
+    case claim_name::scope:
+        return field{nullptr, nullptr, &c.scope};
+    case claim_name::other:
+        break;
+    }
+    return field{};
+}
+
 // Sets the claim `name` of `c` from `v`: a registered claim by its rule, any
 // other into `extra`. False when a registered claim has the wrong type.
 [[nodiscard]] inline bool assign_claim(claims& c, std::string_view name,
                                        boost::json::value const& v) {
-    auto date = [&](std::optional<std::int64_t>& out, date_rounding r) {
-        out = numeric_date(v, r);
-        return out.has_value();
-    };
-    auto text = [&](std::string& out) {
+    auto const n = registered_claim(name);
+    auto const f = field_of(c, n);
+    if (f.text) {
         auto const* s = v.if_string();
         if (s == nullptr)
             return false;
-        out.assign(s->data(), s->size());
+        f.text->assign(s->data(), s->size());
         return true;
-    };
-    switch (registered_claim(name)) {
-    case claim_name::iss:
-        return text(c.iss);
-    case claim_name::sub:
-        return text(c.sub);
-    case claim_name::jti:
-        return text(c.jti);
-    case claim_name::aud:
-        return read_audience(v, c.aud);
-    case claim_name::exp:
-        return date(c.exp, date_rounding::down);
-    case claim_name::nbf:
-        return date(c.nbf, date_rounding::up);
-    case claim_name::iat:
-        return date(c.iat, date_rounding::up);
-    case claim_name::scope:
-        return read_scope(v, c.scope);
-    case claim_name::other:
-        break;
     }
+    if (f.date) {
+        *f.date = numeric_date(v, n == claim_name::exp ? date_rounding::down : date_rounding::up);
+        return f.date->has_value();
+    }
+    if (f.list)
+        return n == claim_name::aud ? read_audience(v, *f.list) : read_scope(v, *f.list);
     c.extra[name] = v;
     return true;
 }
@@ -121,41 +138,28 @@ namespace detail {
 // `name` is not one).
 [[nodiscard]] inline std::optional<boost::json::value> registered_value(claims const& c,
                                                                         std::string_view name) {
-    auto text = [](std::string const& s) -> std::optional<boost::json::value> {
-        if (s.empty())
-            return std::nullopt;
-        return boost::json::value(boost::json::string_view(s));
-    };
-    auto date = [](std::optional<std::int64_t> d) -> std::optional<boost::json::value> {
-        if (!d)
-            return std::nullopt;
-        return boost::json::value(*d);
-    };
-    switch (registered_claim(name)) {
-    case claim_name::iss:
-        return text(c.iss);
-    case claim_name::sub:
-        return text(c.sub);
-    case claim_name::jti:
-        return text(c.jti);
-    case claim_name::aud:
-        if (c.aud.empty())
-            return std::nullopt;
-        return audience_value(c.aud);
-    case claim_name::exp:
-        return date(c.exp);
-    case claim_name::nbf:
-        return date(c.nbf);
-    case claim_name::iat:
-        return date(c.iat);
-    case claim_name::scope:
-        if (c.scope.empty())
-            return std::nullopt;
-        return scope_value(c.scope);
-    case claim_name::other:
-        break;
-    }
+    auto const n = registered_claim(name);
+    auto const f = field_of(c, n);
+    if (f.text && !f.text->empty())
+        return boost::json::value(boost::json::string_view(*f.text));
+    if (f.date && f.date->has_value())
+        return boost::json::value(**f.date);
+    if (f.list && !f.list->empty())
+        return n == claim_name::aud ? audience_value(*f.list) : scope_value(*f.list);
     return std::nullopt;
+}
+
+// True when the claim `name` is present: a registered one not empty, or a
+// member of `extra`.
+[[nodiscard]] inline bool has_claim(claims const& c, std::string_view name) {
+    auto const f = field_of(c, registered_claim(name));
+    if (f.text)
+        return !f.text->empty();
+    if (f.date)
+        return f.date->has_value();
+    if (f.list)
+        return !f.list->empty();
+    return c.extra.contains(name);
 }
 
 } // namespace detail

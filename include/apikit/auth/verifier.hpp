@@ -98,30 +98,6 @@ namespace detail {
     return t;
 }
 
-[[nodiscard]] inline bool has_claim(claims const& c, std::string_view name) {
-    switch (registered_claim(name)) {
-    case claim_name::iss:
-        return !c.iss.empty();
-    case claim_name::sub:
-        return !c.sub.empty();
-    case claim_name::jti:
-        return !c.jti.empty();
-    case claim_name::aud:
-        return !c.aud.empty();
-    case claim_name::exp:
-        return c.exp.has_value();
-    case claim_name::nbf:
-        return c.nbf.has_value();
-    case claim_name::iat:
-        return c.iat.has_value();
-    case claim_name::scope:
-        return !c.scope.empty();
-    case claim_name::other:
-        break;
-    }
-    return c.extra.contains(name);
-}
-
 } // namespace detail
 
 template <class Clock = std::chrono::system_clock, class Source = no_jwks_source>
