@@ -22,7 +22,44 @@
 //             interval: it gives back its buffers (and parks its read)
 //
 // so a seed that starts with '0' is delivered whole. `{id}` in the rest
-// stands for the id of the one user the store starts with (ada@example.com).
+// stands for the id of the one user the store starts with (ada@example.com,
+// password "ada-password"; she also holds one refresh token, fuzz_refresh
+// below, so a seed can refresh or log out with a cookie that works).
+//
+// Authentication: access tokens are signed with a fixed Ed25519 key
+// (fuzz_key_pem, kid "fuzz"), so the corpus carries tokens that verify and
+// the fuzzer reaches the protected routes from them: `auth-*` seeds hold
+// tokens with `exp` in 2100 (and one expired, one with `read` alone), made
+// by this shell function from the key (saved as key.pem) and the claims:
+//
+//     b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+//     token() { # <claims JSON>
+//         local h p s
+//         h=$(printf '%s' '{"alg":"EdDSA","typ":"at+jwt","kid":"fuzz"}' | b64url)
+//         p=$(printf '%s' "$1" | b64url)
+//         printf '%s.%s' "$h" "$p" >input # pkeyutl -rawin reads a file
+//         s=$(openssl pkeyutl -sign -inkey key.pem -rawin -in input | b64url)
+//         printf '%s.%s.%s' "$h" "$p" "$s"
+//     }
+//     token '{"iss":"apikit-sample","aud":"apikit-sample","sub":"user_fuzz",
+//             "iat":1705312800,"exp":4102444800,"jti":"fuzz-1","scope":["read","write"]}'
+//
+// (claims on one line). The `*-signed-in` seeds are older seeds with that
+// token added to each request for a protected route. The verifier decides
+// on the real clock, as the server does; its cache lives across inputs (a
+// hit answers as a miss would).
+//
+// Passwords: sign-up and login hash and check on the password pool, one
+// thread of its own, which completes on the worker's event loop. So that an
+// input's run does not depend on that thread's timing, the harness waits
+// for the pool whenever the connection may be suspended on it (no deadline
+// armed, and something besides the harness keeps it alive: a continuation)
+// before deciding that the worker has nothing more to do: it posts a no-op
+// behind the pool's queue (one thread: first in, first out) and waits for
+// it, and then the completion is in the event loop's queue. (One timing is
+// left: a check in flight while the connection writes to a client that
+// reads nothing — the write's deadline is armed — completes before or after
+// the harness makes that deadline pass; either way the responses are cut.)
 //
 // Properties: no crash or sanitizer report; the bytes the client receives
 // are a sequence of well-formed HTTP/1.1 responses, each final one with a
@@ -34,7 +71,10 @@
 // released once closed; and the users created are exactly the 201
 // responses that show a user, the orders exactly those that show an order
 // (at least those, when a client that does not read had its responses cut
-// short by the write deadline).
+// short by the write deadline); no order is created, and no 200 shows a
+// user, an order or a page, unless the input holds a token that verifies
+// with the scope it needs (`write`, `read`): without one, the protected
+// routes change and show nothing.
 #include "fuzz.hpp"
 
 #include "any_refresh_store.hpp"
@@ -45,8 +85,11 @@
 #include <apikit/auth/key.hpp>
 #include <apikit/auth/memory_refresh_store.hpp>
 #include <apikit/auth/password.hpp>
+#include <apikit/auth/refresh_token.hpp>
+#include <apikit/core/base64url.hpp>
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/http/detail/connection.hpp>
 #include <apikit/http/detail/worker.hpp>
@@ -56,6 +99,7 @@
 #include <apikit/ratelimit/memory_store.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -68,6 +112,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,13 +176,33 @@ rl::trusted_proxies trusted(std::string_view network) {
     return rl::trusted_proxies::parse(list).value();
 }
 
-/// The service's authentication: an Ed25519 key made at start, refresh
-/// tokens in memory, a password KDF cheap enough for a fuzzer.
+/// The key access tokens are signed with: fixed, so that the corpus can
+/// carry tokens that verify (made by `openssl genpkey -algorithm ed25519`;
+/// see the top of this file for how the seeds' tokens were signed with it).
+constexpr std::string_view fuzz_key_pem =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MC4CAQAwBQYDK2VwBCIEIImT+16umPbSWDsxcA7i/4wnjFCIipseHieXeWt3zV4n\n"
+    "-----END PRIVATE KEY-----\n";
+
+std::string const ada_password = "ada-password";
+
+/// The refresh token Ada holds at the start of every input, as it travels
+/// in the cookie: `__Secure-refresh=cmVmcmVzaC1mYW1pbHktMQ.ZnV6ei1yZWZy...`.
+/// Its family and secret are base64url of fixed bytes.
+struct fuzz_refresh {
+    std::string family = apikit::base64url::encode("refresh-family-1");
+    std::string secret = apikit::base64url::encode("fuzz-refresh-secret-0123456789ab");
+};
+
+/// The service's authentication: the fixed Ed25519 key, refresh tokens in
+/// memory, a password KDF cheap enough for a fuzzer on a pool of one thread
+/// (so that the harness can wait for it: see the top of this file).
 std::shared_ptr<sample::auth_service> fuzz_auth() {
     sample::auth_settings s;
     s.password = apikit::auth::password_params::scrypt(4, 1, 1);
+    s.password_threads = 1;
     return std::make_shared<sample::auth_service>(
-        apikit::auth::key::generate(apikit::auth::algorithm::eddsa).value(),
+        apikit::auth::key::from_pem(apikit::auth::algorithm::eddsa, fuzz_key_pem, "fuzz").value(),
         sample::any_refresh_store(std::in_place_type<apikit::auth::memory_refresh_store>),
         std::move(s));
 }
@@ -166,13 +232,52 @@ struct harness {
     apikit::api::signed_cursor cursors{parts.cursor_key};
     chain_type chain = sample::make_chain(parts, cursors);
     http::detail::worker worker{parts.http}; // after the chain: its connections refer to it
+    std::string const ada_hash =
+        apikit::auth::hash_password(ada_password, parts.auth->settings().password).value();
+    fuzz_refresh const refresh{};
     std::string ada_id;
+    /// The input's connection: drain() waits for the password pool while
+    /// the connection may be suspended on it.
+    std::weak_ptr<connection_type const> current;
 
-    /// A fresh store holding one user, and a full bucket for every client.
+    /// A fresh store holding one user with a password and a refresh token,
+    /// and a full bucket for every client.
     void reset() {
         parts.users = sample::any_user_store(std::in_place_type<store_type>, clock_ref(clock));
-        ada_id = store().create_user({ada_email, "Ada"}).value()->id;
+        ada_id = store().create_user({ada_email, "Ada", ada_hash}).value()->id;
+        // The refresh tokens of earlier inputs go with their store; the
+        // service's refresh_tokens refers to the store's slot, not to it.
+        namespace auth = apikit::auth;
+        auto& tokens = parts.auth->refresh_store();
+        tokens = sample::any_refresh_store(std::in_place_type<auth::memory_refresh_store>);
+        auto const now = static_cast<std::int64_t>(std::time(nullptr));
+        require(tokens.target<auth::memory_refresh_store>()
+                    ->try_create({refresh.family, ada_id, now + 7 * 86'400,
+                                  auth::refresh_token_hash(refresh.secret)},
+                                 now)
+                    .has_value(),
+                "Ada's refresh token is stored");
         clock.advance(10s); // the bucket holds 5, refilled 1 a second
+    }
+
+    /// Returns once every password check the pool has been given has
+    /// completed into the worker's event loop: a no-op queued behind them
+    /// (one thread, first in, first out) has run.
+    void wait_for_password_pool() {
+        std::promise<void> done;
+        boost::asio::post(parts.auth->passwords().thread_executor(), [&done] { done.set_value(); });
+        done.get_future().wait();
+    }
+
+    /// No deadline is armed while the connection runs a handler (perhaps
+    /// suspended on the password pool) or once it is closed; and a
+    /// suspended one is kept alive by its continuation as well as by the
+    /// harness (a closed one, once its last handler has run, by the
+    /// harness alone).
+    bool may_wait_for_password_pool() const {
+        auto const conn = current.lock();
+        return conn && conn->deadline == http::detail::steady_time::max() &&
+               current.use_count() > 2; // the harness's, conn, and another
     }
 
     store_type& store() { return *parts.users.target<store_type>(); }
@@ -280,11 +385,18 @@ private:
     std::string received_;
 };
 
-/// Runs the worker until it has nothing ready, reading what it sends.
+/// Runs the worker until it has nothing ready, reading what it sends; and
+/// nothing will be, but for the client: a password check the connection
+/// may be waiting for has completed and run.
 void drain(harness& h, client& c) {
     for (;;) {
-        auto const ran = h.worker.context().poll();
+        auto ran = h.worker.context().poll();
         c.receive();
+        if (ran == 0 && h.may_wait_for_password_pool()) {
+            h.wait_for_password_pool();
+            ran = h.worker.context().poll();
+            c.receive();
+        }
         if (ran == 0)
             return;
     }
@@ -338,11 +450,43 @@ void release(harness& h, client& c, std::shared_ptr<connection_type>& conn) {
     h.parts.log->flush();
 }
 
-/// What the responses said, for the store's counts.
+/// What the responses said, for the store's counts and the guard.
 struct tally {
     std::size_t users_created = 0;
     std::size_t orders_created = 0;
+    std::size_t protected_shown = 0; ///< 200s showing a user, an order or a page
 };
+
+/// The scopes of the tokens in `payload` that verify: every maximal run of
+/// token68 characters with two dots is tried, a superset of what the
+/// bearer middleware can read out of an Authorization field.
+struct scopes_held {
+    bool read = false;
+    bool write = false;
+};
+
+scopes_held verified_scopes(harness const& h, std::string_view payload) {
+    auto const t68 = [](char ch) { return apikit::grammar::is_token68({&ch, 1}); }; // '=' is not
+    scopes_held held;
+    std::size_t i = 0;
+    while (i < payload.size()) {
+        if (!t68(payload[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t const start = i;
+        while (i < payload.size() && t68(payload[i]))
+            ++i;
+        auto const run = payload.substr(start, i - start);
+        if (std::count(run.begin(), run.end(), '.') != 2)
+            continue;
+        if (auto const v = h.parts.auth->verifier().verify(run)) {
+            held.read = held.read || (*v)->has_scope("read");
+            held.write = held.write || (*v)->has_scope("write");
+        }
+    }
+    return held;
+}
 
 void check_envelope(std::string_view body, std::string_view request_id) {
     boost::system::error_code ec;
@@ -437,6 +581,14 @@ tally check_responses(std::string_view bytes, bool may_head, bool cut) {
             require(user != order, "a 201 shows a user or an order");
             t.users_created += user ? 1 : 0;
             t.orders_created += order ? 1 : 0;
+        } else if (status == 200) {
+            boost::system::error_code jec;
+            auto const v = json::parse(body, jec);
+            if (!jec && v.is_object()) {
+                auto const& o = v.as_object();
+                t.protected_shown +=
+                    o.contains("email") || o.contains("item") || o.contains("data") ? 1 : 0;
+            }
         }
     }
     return t;
@@ -472,6 +624,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     socket.assign(boost::asio::ip::tcp::v4(), fds[0], ec);
     require(!ec, "the server's end of the socketpair is assigned");
     auto conn = std::make_shared<connection_type>(h.worker, h.chain, std::move(socket));
+    h.current = conn;
     conn->start();
     drain(h, c);
 
@@ -494,9 +647,11 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     }
     if (d.goes_away) {
         // It read nothing, so what was created is not known; but the
-        // connection must notice, and go.
+        // connection must notice, and go, and no order came of no token.
         c.close();
         release(h, c, conn);
+        require(h.order_count() == orders_before || verified_scopes(h, payload).write,
+                "no order is created without a token with write");
         return 0;
     }
     if (d.half_close) {
@@ -530,5 +685,11 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             "the users created are the 201s that show a user");
     require(cut ? orders >= t.orders_created : orders == t.orders_created,
             "the orders created are the 201s that show an order");
+    if (orders != 0 || t.protected_shown != 0) { // verifying costs: only when it matters
+        auto const held = verified_scopes(h, payload);
+        require(orders == 0 || held.write, "no order is created without a token with write");
+        require(t.protected_shown == 0 || held.read,
+                "no user, order or page is shown without a token with read");
+    }
     return 0;
 }
