@@ -235,7 +235,7 @@ TEST_CASE("key: a public key verifies, cannot sign, and has no private PEM") {
     }
 }
 
-TEST_CASE("key: PEM round trips keep the key and its thumbprint; HS256 has no PEM") {
+TEST_CASE("key: PEM round trips keep the key and its thumbprint, HS256 has no PEM") {
     for (auto a : asymmetric) {
         CAPTURE(auth::name(a));
         auto const k = fresh(a);
@@ -333,7 +333,7 @@ TEST_CASE("key: JWK round trips for every algorithm, public and private") {
     }
 }
 
-TEST_CASE("key: a JWK without kid gets the thumbprint; alg Ed25519 and key_ops are read") {
+TEST_CASE("key: a JWK without kid gets the thumbprint, alg Ed25519 and key_ops are read") {
     auto const k = fresh(algorithm::eddsa);
     auto jwk = k.public_jwk();
     jwk.erase("kid");

@@ -129,7 +129,7 @@ TEST_CASE("bearer_token: the Bearer scheme in any case, one token68, nothing els
     CHECK(auth::bearer_token("Bearer \"abc\"") == std::string_view());
 }
 
-TEST_CASE("guard: no token is a 401 with a bare Bearer challenge; open routes stay open") {
+TEST_CASE("guard: no token is a 401 with a bare Bearer challenge, open routes stay open") {
     table_verifier verifier;
     auto const rules = middleware_rules();
     running_server server(test_options(), http::chain{http::request_id{}, auth::bearer{verifier},

@@ -288,7 +288,7 @@ TEST_CASE("password_pool: the I/O thread runs other work while checks wait") {
     CHECK(check.ok);
 }
 
-TEST_CASE("password_pool: hash then verify through the pool; the pool's errors and params") {
+TEST_CASE("password_pool: hash then verify through the pool, the pool's errors and params") {
     asio::io_context ioc;
     auth::password_pool pool(2, 16, pool_cheap);
     CHECK(pool.params() == pool_cheap);

@@ -127,7 +127,7 @@ TEST_CASE("password: the defaults are scrypt N = 2^15, r = 8, p = 1, within the 
     CHECK(other == d);
 }
 
-TEST_CASE("password: hash then verify, for each KDF; a wrong password is false") {
+TEST_CASE("password: hash then verify, for each KDF, a wrong password is false") {
     for (auto const& params : {password_cheap, password_cheap_pbkdf2}) {
         auto const encoded = auth::hash_password("hunter22", params);
         REQUIRE(encoded);

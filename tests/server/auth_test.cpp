@@ -132,7 +132,7 @@ TEST_CASE("server auth: a wrong password and an unknown email get the same 401")
     check_error(c.post("/auth/login", "{"), 400, "malformed_request");
 }
 
-TEST_CASE("server auth: routes need their scope; sign-up, /auth, the keys and /healthz do not") {
+TEST_CASE("server auth: routes need their scope, sign-up, /auth, the keys and /healthz do not") {
     running_server server;
     client anonymous(server.port());
     auto const ada = sign_up(anonymous, "ada@example.com");
@@ -173,7 +173,7 @@ TEST_CASE("server auth: routes need their scope; sign-up, /auth, the keys and /h
             .result_int() == 201);
 }
 
-TEST_CASE("server auth: refresh rotates the cookie; the old one again revokes the family") {
+TEST_CASE("server auth: refresh rotates the cookie, the old one again revokes the family") {
     running_server server;
     client c(server.port());
     sign_up(c, "ada@example.com");

@@ -164,7 +164,7 @@ TEST_CASE("password_problem: 8 to 256 characters, counted as code points, never 
     CHECK(verdict(sample::password_problem, "null") == "is required");
 }
 
-TEST_CASE("parse_login: email and password must be strings; nothing else is judged") {
+TEST_CASE("parse_login: email and password must be strings, nothing else is judged") {
     auto ok = sample::parse_login(json::parse(R"({"email":"x","password":"y"})").as_object());
     REQUIRE(ok.has_value());
     CHECK(ok->email == "x");
