@@ -5,7 +5,10 @@
 // a PEM file for --jwt-key, and access tokens signed with it exactly as the
 // server signs its own (issuer and audience "apikit-sample", typ at+jwt), so
 // a test reaches the routes that need a scope without a sign-up and a login
-// (which the tests of those routes do over HTTP).
+// (which the tests of those routes do over HTTP); and the port such a
+// process listens on.
+
+#include "process.hpp"
 
 #include <apikit/auth/issuer.hpp>
 #include <apikit/auth/key.hpp>
@@ -13,8 +16,13 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -59,6 +67,22 @@ private:
     apikit::auth::key_set keys_;
     std::string path_;
 };
+
+/// Reads `server`'s log lines up to "listening" (the signing key's line and
+/// a warning that Redis is unreachable may come first); returns its port.
+inline std::uint16_t listening_port_of(child& server) {
+    for (;;) {
+        auto const line = server.read_line(std::chrono::seconds(20));
+        REQUIRE(line.has_value());
+        auto const v = boost::json::parse(*line);
+        if (v.at("message") != "listening")
+            continue;
+        auto const port = v.at("context").at("port").as_int64();
+        REQUIRE(port > 0);
+        REQUIRE(port < 65536);
+        return static_cast<std::uint16_t>(port);
+    }
+}
 
 } // namespace test_process
 

@@ -33,15 +33,7 @@ struct auth_server {
     auth_server(test_process::signing_key_file const& key, std::uint16_t redis_port)
         : process(auth_server_binary, {"--port", "0", "--jwt-key", key.path(), "--redis",
                                        "redis://127.0.0.1:" + std::to_string(redis_port)}) {
-        for (;;) { // a warning that Redis is unreachable may come first
-            auto const line = process.read_line(20s);
-            REQUIRE(line.has_value());
-            auto const v = json::parse(*line);
-            if (v.at("message") != "listening")
-                continue;
-            port = static_cast<std::uint16_t>(v.at("context").at("port").as_int64());
-            break;
-        }
+        port = test_process::listening_port_of(process);
     }
 
     void stop() {

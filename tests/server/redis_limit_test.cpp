@@ -44,16 +44,7 @@ struct limited_server {
         : process(server_binary, {"--port", "0", "--rate-limit", limit, "--redis",
                                   "redis://127.0.0.1:" + std::to_string(redis_port), "--jwt-key",
                                   limit_key().path()}) {
-        // A warning that Redis is unreachable may come before "listening".
-        for (;;) {
-            auto const line = process.read_line(20s);
-            REQUIRE(line.has_value());
-            auto const v = json::parse(*line);
-            if (v.at("message") != "listening")
-                continue;
-            port = static_cast<std::uint16_t>(v.at("context").at("port").as_int64());
-            break;
-        }
+        port = test_process::listening_port_of(process);
     }
 
     /// Stops it with SIGTERM; returns its access log.

@@ -31,15 +31,7 @@ public:
     server_binary()
         : child_(APIKIT_SERVER_BINARY,
                  {"--address", "127.0.0.1", "--port", "0", "--jwt-key", key_.path()}) {
-        std::optional<std::string> line;
-        do { // the signing key's line comes first
-            line = child_.read_line(20s);
-            REQUIRE(line.has_value());
-        } while (json::parse(*line).at("message") != "listening");
-        auto const port = json::parse(*line).at("context").at("port").as_int64();
-        REQUIRE(port > 0);
-        REQUIRE(port < 65536);
-        port_ = static_cast<std::uint16_t>(port);
+        port_ = test_process::listening_port_of(child_);
     }
 
     std::uint16_t port() const noexcept { return port_; }
