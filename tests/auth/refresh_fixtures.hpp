@@ -49,27 +49,7 @@ struct store_fixture<auth::memory_refresh_store> {
 };
 
 #if APIKIT_TEST_WITH_REDIS
-/// A connection to the ctest fixture's redis-server and the io_context that
-/// drives it.
-struct redis_link {
-    boost::asio::io_context io;
-    apikit::redis::connection conn{io.get_executor(),
-                                   redis_test::options_for(redis_test::shared_port())};
-
-    redis_link() { REQUIRE_FALSE(redis_test::connect(io, conn)); }
-
-    template <class Pred>
-    void run_until(Pred done) {
-        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no answer in 20 s");
-    }
-
-    /// The same without doctest's assertions, for another thread: false if
-    /// 20 s pass first.
-    template <class Pred>
-    bool run_quietly_until(Pred done) {
-        return redis_test::run_until(io, done);
-    }
-};
+using redis_link = redis_test::shared_connection;
 
 template <>
 struct store_fixture<auth::redis_refresh_store> : redis_link {

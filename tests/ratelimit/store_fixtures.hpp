@@ -48,18 +48,7 @@ inline std::string unique_prefix() {
 
 /// A connection to the ctest fixture's redis-server and the io_context that
 /// drives it: what every Redis-backed fixture of the area starts from.
-struct redis_connection {
-    boost::asio::io_context io;
-    apikit::redis::connection conn{io.get_executor(),
-                                   redis_test::options_for(redis_test::shared_port())};
-
-    redis_connection() { REQUIRE_FALSE(redis_test::connect(io, conn)); }
-
-    template <class Pred>
-    void run_until(Pred done) {
-        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no decision in 20 s");
-    }
-};
+using redis_connection = redis_test::shared_connection;
 
 template <>
 struct store_fixture<apikit::ratelimit::redis_store> : redis_connection {

@@ -155,6 +155,28 @@ struct sim_wait_traits {
 
 using sim_connection = redis::basic_connection<sim_clock, sim_wait_traits>;
 
+/// A connection to the shared redis-server and the io_context that drives
+/// it: what the tests of a store on Redis (rate-limit buckets, refresh-token
+/// families) stand on.
+struct shared_connection {
+    asio::io_context io;
+    redis::connection conn{io.get_executor(), options_for(shared_port())};
+
+    shared_connection() { REQUIRE_FALSE(connect(io, conn)); }
+
+    template <class Pred>
+    void run_until(Pred done) {
+        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no answer in 20 s");
+    }
+
+    /// The same without doctest's assertions, for another thread: false if
+    /// 20 s pass first.
+    template <class Pred>
+    bool run_quietly_until(Pred done) {
+        return redis_test::run_until(io, done);
+    }
+};
+
 } // namespace redis_test
 
 #endif

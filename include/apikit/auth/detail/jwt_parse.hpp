@@ -122,12 +122,7 @@ public:
             depth_ = 1;
             return true;
         }
-        if (slot_ != slot::other)
-            return fail(ec);
-        if (depth_ == 1)
-            start_other();
-        ++depth_;
-        return true;
+        return begin_other(ec);
     }
     bool on_object_end(std::size_t n, error_code&) {
         if (--depth_ == 0)
@@ -144,12 +139,7 @@ public:
             ++depth_;
             return true;
         }
-        if (slot_ != slot::other)
-            return fail(ec);
-        if (depth_ == 1)
-            start_other();
-        ++depth_;
-        return true;
+        return begin_other(ec);
     }
     bool on_array_end(std::size_t n, error_code&) {
         --depth_;
@@ -235,6 +225,17 @@ public:
     bool on_comment(string_view, error_code&) { return true; }
 
 private:
+    // An object or array inside the document: only a member apikit keeps as
+    // JSON (`other`) may hold one; it starts that member at depth 1.
+    bool begin_other(error_code& ec) {
+        if (slot_ != slot::other)
+            return fail(ec);
+        if (depth_ == 1)
+            start_other();
+        ++depth_;
+        return true;
+    }
+
     enum class slot : unsigned char {
         iss,
         sub,
