@@ -15,6 +15,7 @@
 // 900, `jti`. Refresh tokens: 7 days from login, rotated on every use.
 
 #include "any_refresh_store.hpp"
+#include "user_store.hpp"
 
 #include <apikit/api/method.hpp>
 #include <apikit/auth/issuer.hpp>
@@ -106,23 +107,13 @@ public:
     /// The scopes a user's access tokens carry.
     [[nodiscard]] std::vector<std::string> scopes_of(std::string_view email) const {
         std::vector<std::string> scopes{"read", "write"};
-        if (!settings_.admin_email.empty() && same_email(email, settings_.admin_email))
+        if (!settings_.admin_email.empty() &&
+            detail::fold_email(email) == detail::fold_email(settings_.admin_email))
             scopes.emplace_back("admin");
         return scopes;
     }
 
 private:
-    static bool same_email(std::string_view a, std::string_view b) noexcept {
-        if (a.size() != b.size())
-            return false;
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-            if (lower(a[i]) != lower(b[i]))
-                return false;
-        }
-        return true;
-    }
-
     static auth::verify_options verify_options(auth_settings const& s) {
         auth::verify_options o;
         o.issuer = s.issuer;
