@@ -9,6 +9,7 @@
 // A connection owns one exchange and reuses it for each of its requests, so
 // nothing here is allocated per request.
 
+#include <apikit/core/log_context.hpp>
 #include <apikit/http/request.hpp>
 #include <apikit/http/response.hpp>
 
@@ -108,6 +109,12 @@ public:
     [[nodiscard]] std::string_view log_detail() const noexcept { return log_detail_; }
     void log_detail(std::string_view text) { log_detail_.assign(text); }
 
+    /// The request's structured log fields (the trace, the user, what a
+    /// handler adds): the access log's line and every line logged for the
+    /// request carry them. Cleared for each request, its memory kept.
+    [[nodiscard]] apikit::log_context& log_context() noexcept { return log_context_; }
+    [[nodiscard]] apikit::log_context const& log_context() const noexcept { return log_context_; }
+
     /// Suspends the chain at the current layer. The layer returns
     /// `flow::pending` (a handler simply returns) and later calls the
     /// continuation, from any thread, exactly once.
@@ -121,6 +128,7 @@ public:
         ++generation_;
         response_.clear();
         log_detail_.clear();
+        log_context_.clear();
         start_ = start;
         remote_ = remote;
         depth_ = 0;
@@ -141,6 +149,7 @@ private:
     boost::asio::ip::tcp::endpoint remote_;
     time_point start_{};
     std::string log_detail_;
+    apikit::log_context log_context_;
     std::uint64_t generation_ = 0;
     // The chain's position: which layers' on_response hooks are due, and
     // where a continuation resumes.

@@ -1,0 +1,315 @@
+#ifndef APIKIT_CORE_LOG_CONTEXT_HPP
+#define APIKIT_CORE_LOG_CONTEXT_HPP
+
+// The structured fields of one request's log lines: a flat set of keys and
+// JSON values, kept in the order each key was first set, and already
+// rendered as the members of a JSON object, so that a log line copies them
+// with one memcpy:
+//
+//     ctx.set("user_id", "user_42");     // "user_id":"user_42"
+//     ctx.set("order_id", order.id);
+//     ctx.set("duration_ms", 234);
+//     ctx.members();                      //
+//     "user_id":"user_42","order_id":"order_7","duration_ms":234
+//
+// Setting a key again replaces its value where it stands. The HTTP exchange
+// owns one and clears it per request (`http::exchange::log_context()`), so
+// what a layer or handler sets (the trace id, the user, an order) is in the
+// access log's line and in every later line logged for that request;
+// clear() keeps the memory, so a connection's requests allocate nothing once
+// the first has grown it.
+//
+// Secrets: a value set under a secret key (`is_secret_key`: Authorization,
+// cookies, passwords, tokens, API keys, credentials…) is written as
+// "[REDACTED]", whatever it was; keys and string values are JSON-escaped
+// (ill-formed UTF-8 becomes U+FFFD), so members() is always valid JSON.
+//
+// Threads: none of its own; one request's context is used by the thread
+// serving that request. Copy it to log from elsewhere.
+
+#include <apikit/core/json_string.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace apikit {
+
+/// True when a value logged under `key` must not be written: the key,
+/// compared without case, is `authorization`, `proxy-authorization`,
+/// `cookie` or `set-cookie`, or contains `password`, `passwd`, `secret`,
+/// `token`, `api_key`, `api-key`, `apikey`, `credential`, `private_key`,
+/// `private-key`, `cookie` or `authorization`. Errs on the side of hiding:
+/// `token_count` is redacted too.
+[[nodiscard]] inline bool is_secret_key(std::string_view key) noexcept {
+    static constexpr std::string_view needles[] = {
+        "authorization", "cookie",  "password", "passwd",     "secret",      "token",
+        "api_key",       "api-key", "apikey",   "credential", "private_key", "private-key",
+    };
+    // Lower-cased into a buffer once, then searched for each needle; a key
+    // longer than the buffer is searched in overlapping windows.
+    constexpr std::size_t window = 128;
+    constexpr std::size_t longest = 13; // "authorization"
+    char lower[window];
+    for (std::size_t start = 0;; start += window - longest) {
+        auto const n = std::min(window, key.size() - start);
+        for (std::size_t i = 0; i < n; ++i) {
+            auto const c = key[start + i];
+            lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        }
+        std::string_view const text(lower, n);
+        for (auto const needle : needles)
+            if (text.find(needle) != std::string_view::npos)
+                return true;
+        if (start + n >= key.size())
+            return false;
+    }
+}
+
+/// One value of a log field, as a log line writes it. Implicit from the
+/// types a field holds, so `{"order_id", id}` and `{"duration_ms", 234}` are
+/// fields. A string is held by view: it must outlive the call it is passed to.
+class log_value {
+public:
+    enum class kind : std::uint8_t { string, signed_int, unsigned_int, floating, boolean, null };
+
+    log_value(std::string_view s) noexcept : kind_(kind::string), s_(s) {}
+    log_value(char const* s) noexcept : kind_(kind::string), s_(s) {}
+    log_value(std::string const& s) noexcept : kind_(kind::string), s_(s) {}
+    log_value(std::nullptr_t) noexcept : kind_(kind::null) {}
+    template <class T>
+    requires std::same_as<T, bool> log_value(T b)
+    noexcept : kind_(kind::boolean), b_(b) {}
+    template <std::integral T>
+    requires(!std::same_as<T, bool> && !std::same_as<T, char>) log_value(T v)
+    noexcept : kind_(std::is_signed_v<T> ? kind::signed_int : kind::unsigned_int) {
+        if constexpr (std::is_signed_v<T>)
+            i_ = v;
+        else
+            u_ = v;
+    }
+    template <std::floating_point T>
+    log_value(T v) noexcept : kind_(kind::floating)
+                            , d_(static_cast<double>(v)) {}
+
+    [[nodiscard]] kind type() const noexcept { return kind_; }
+
+    /// The most characters write() writes.
+    [[nodiscard]] std::size_t max_size() const noexcept {
+        return kind_ == kind::string ? json_string_max_size(s_.size()) : max_scalar_size;
+    }
+
+    /// Writes the value as JSON to `o`, which has room for max_size(), and
+    /// returns the end. A double that is not finite is null: JSON has no NaN.
+    [[nodiscard]] char* write(char* o) const noexcept {
+        switch (kind_) {
+        case kind::string:
+            return write_json_string(o, s_);
+        case kind::signed_int:
+            return std::to_chars(o, o + max_scalar_size, i_).ptr;
+        case kind::unsigned_int:
+            return std::to_chars(o, o + max_scalar_size, u_).ptr;
+        case kind::floating:
+            if (std::isfinite(d_))
+                return std::to_chars(o, o + max_scalar_size, d_).ptr;
+            return put(o, "null");
+        case kind::boolean:
+            return put(o, b_ ? "true" : "false");
+        case kind::null:
+            break;
+        }
+        return put(o, "null");
+    }
+
+private:
+    // A double's shortest round trip is at most 24 characters; a 64-bit
+    // integer 20.
+    static constexpr std::size_t max_scalar_size = 32;
+
+    static char* put(char* o, std::string_view s) noexcept {
+        std::memcpy(o, s.data(), s.size());
+        return o + s.size();
+    }
+
+    kind kind_;
+    std::string_view s_;
+    union {
+        std::int64_t i_;
+        std::uint64_t u_;
+        double d_;
+        bool b_;
+    };
+};
+
+/// What a secret's value is written as.
+inline constexpr std::string_view redacted_value = R"("[REDACTED]")";
+
+/// The most characters `write_log_member(o, key, value)` writes.
+[[nodiscard]] inline std::size_t log_member_max_size(std::string_view key,
+                                                     log_value const& value) noexcept {
+    return json_string_max_size(key.size()) + 1 + std::max(value.max_size(), redacted_value.size());
+}
+
+/// Writes `value` to `o`, which has room for log_member_max_size(), or
+/// "[REDACTED]" when `key` is a secret's, and returns the end.
+[[nodiscard]] inline char* write_log_value(char* o, std::string_view key,
+                                           log_value const& value) noexcept {
+    if (is_secret_key(key)) {
+        std::memcpy(o, redacted_value.data(), redacted_value.size());
+        return o + redacted_value.size();
+    }
+    return value.write(o);
+}
+
+/// Writes `"key":value` to `o`, which has room for log_member_max_size(),
+/// the value redacted under a secret key, and returns the end: the one
+/// rendering of a field that log_context and the logger share.
+[[nodiscard]] inline char* write_log_member(char* o, std::string_view key,
+                                            log_value const& value) noexcept {
+    o = write_json_string(o, key);
+    *o++ = ':';
+    return write_log_value(o, key, value);
+}
+
+class log_context {
+public:
+    /// One member as members() holds it.
+    struct member {
+        std::string_view key;   ///< as it was set, not escaped
+        std::string_view json;  ///< `"key":value`, as members() writes it
+        std::string_view value; ///< the value's JSON text
+    };
+
+    log_context() = default;
+
+    /// Sets `key` to `value` (a string, a number, a bool or nullptr): the
+    /// member is appended, or replaced where it stands when the key is set.
+    void set(std::string_view key, log_value const& value) {
+        char stack[256];
+        auto const most = log_member_max_size(key, value);
+        std::string heap;
+        char* buf = stack;
+        if (most > sizeof stack) {
+            heap.resize(most);
+            buf = heap.data();
+        }
+        char* value_at = write_json_string(buf, key);
+        *value_at++ = ':';
+        char* const end = write_log_value(value_at, key, value);
+        put(key, {buf, static_cast<std::size_t>(end - buf)},
+            static_cast<std::uint32_t>(value_at - buf));
+    }
+
+    /// Removes `key` and its value, if set.
+    void erase(std::string_view key) noexcept {
+        auto const i = index_of(key);
+        if (i == npos)
+            return;
+        auto const& e = entries_[i];
+        // The member and the comma that separates it from a neighbour.
+        std::size_t at = e.at, len = e.len;
+        if (i + 1 < entries_.size())
+            ++len;
+        else if (i > 0)
+            --at, ++len;
+        text_.erase(at, len);
+        keys_.erase(e.key_at, e.key_len);
+        auto const key_len = e.key_len;
+        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        for (std::size_t k = i; k < entries_.size(); ++k) {
+            entries_[k].at -= static_cast<std::uint32_t>(len);
+            entries_[k].key_at -= key_len;
+        }
+    }
+
+    /// The JSON text of `key`'s value (`"user_42"`, `234`), if set.
+    [[nodiscard]] std::optional<std::string_view> find(std::string_view key) const noexcept {
+        auto const i = index_of(key);
+        if (i == npos)
+            return std::nullopt;
+        return (*this)[i].value;
+    }
+
+    /// Forgets every member; keeps the memory, for the next request.
+    void clear() noexcept {
+        text_.clear();
+        keys_.clear();
+        entries_.clear();
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+
+    /// The members, in the order their keys were first set, as a JSON
+    /// object's members without the braces: `"k":v,"k2":v2`; empty when
+    /// there are none.
+    [[nodiscard]] std::string_view members() const noexcept { return text_; }
+
+    /// The `i`th member, i < size().
+    [[nodiscard]] member operator[](std::size_t i) const noexcept {
+        auto const& e = entries_[i];
+        std::string_view const json = std::string_view(text_).substr(e.at, e.len);
+        return {std::string_view(keys_).substr(e.key_at, e.key_len), json, json.substr(e.value_at)};
+    }
+
+private:
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    // Where a member is: its unescaped key in keys_, its text in text_.
+    struct entry {
+        std::uint32_t key_at;
+        std::uint32_t key_len;
+        std::uint32_t at;
+        std::uint32_t len;
+        std::uint32_t value_at; // in the member: its escaped key's size and the ':'
+    };
+
+    [[nodiscard]] std::size_t index_of(std::string_view key) const noexcept {
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            auto const& e = entries_[i];
+            if (e.key_len == key.size() &&
+                (key.empty() || std::memcmp(keys_.data() + e.key_at, key.data(), key.size()) == 0))
+                return i;
+        }
+        return npos;
+    }
+
+    void put(std::string_view key, std::string_view json, std::uint32_t value_at) {
+        auto const i = index_of(key);
+        if (i == npos) {
+            if (!text_.empty())
+                text_.push_back(',');
+            entries_.push_back({static_cast<std::uint32_t>(keys_.size()),
+                                static_cast<std::uint32_t>(key.size()),
+                                static_cast<std::uint32_t>(text_.size()),
+                                static_cast<std::uint32_t>(json.size()), value_at});
+            keys_.append(key);
+            text_.append(json);
+            return;
+        }
+        auto& e = entries_[i];
+        text_.replace(e.at, e.len, json);
+        auto const grown = static_cast<std::uint32_t>(json.size()) - e.len; // modulo 2^32
+        e.len = static_cast<std::uint32_t>(json.size());
+        e.value_at = value_at;
+        for (std::size_t k = i + 1; k < entries_.size(); ++k)
+            entries_[k].at += grown;
+    }
+
+    std::string text_; // the members, as members() returns them
+    std::string keys_; // the keys, unescaped, one after another
+    std::vector<entry> entries_;
+};
+
+} // namespace apikit
+
+#endif
