@@ -199,3 +199,33 @@ TEST_CASE("access_log writes through its writer, stamped by its clock") {
     CHECK(parse_json(lines[1]).at("context").at("path") == "/b");
     CHECK(sink.writes() == 1); // one batch
 }
+
+TEST_CASE("access_log: the context carries the request's log context after its own fields") {
+    sys_manual clock(t0);
+    exchange_harness h;
+    h.load("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+    h.req().request_id("req_1");
+    auto& ctx = h.ex().log_context();
+    ctx.set("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+    ctx.set("span_id", "00f067aa0ba902b7");
+    ctx.set("status", 999); // one of the line's own keys: left out, the server's status stays
+    ctx.set("user_id", "user_7");
+    ctx.set("password", "hunter2");
+    std::string line;
+    log_t::format(line, h.ex(), clock.now(), h.ex().start_time());
+    CHECK(line.ends_with(R"(,"user_agent":null,"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",)"
+                         R"("span_id":"00f067aa0ba902b7","user_id":"user_7",)"
+                         R"("password":"[REDACTED]"}})"
+                         "\n"));
+    auto const context = parse_json(line).at("context").as_object();
+    CHECK(context.at("status") == 200);
+    CHECK(context.size() == 13);
+
+    // The next request starts with an empty context.
+    h.load("GET /orders HTTP/1.1\r\nHost: h\r\n\r\n");
+    line.clear();
+    log_t::format(line, h.ex(), clock.now(), h.ex().start_time());
+    CHECK(line.find("trace_id") == std::string::npos);
+    CHECK(line.ends_with(R"("user_agent":null}})"
+                         "\n"));
+}

@@ -33,6 +33,11 @@
 // character's start), JSON-escaped, null when the request has none: the
 // header limit bounds a field, but not how much of it every line repeats.
 //
+// The context then carries the request's own fields, `exchange::log_context()`
+// (the trace and span ids, the user, what a handler added), after the
+// access log's: a member whose key is one of the access log's own is left
+// out, so the line has each key once and the server's facts win.
+//
 // The line is written by hand into a per-thread buffer (the timestamp's
 // date and time formatted once a second) and handed to a log_writer, which
 // batches lines for its sink: no allocation and no system call per request.
@@ -40,6 +45,7 @@
 #include <apikit/core/clock.hpp>
 #include <apikit/core/ipv4_text.hpp>
 #include <apikit/core/json_string.hpp>
+#include <apikit/core/log_context.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/timestamp.hpp>
 #include <apikit/http/exchange.hpp>
@@ -179,7 +185,32 @@ private:
                json_string_max_size(req.method_string().size()) +
                json_string_max_size(req.path().size()) + json_string_max_size(req.route().size()) +
                json_string_max_size(in.user_agent ? in.user_agent->size() : 0) +
-               json_string_max_size(ex.log_detail().size());
+               json_string_max_size(ex.log_detail().size()) + 1 + ex.log_context().members().size();
+    }
+
+    // True when the context member `key` would repeat one of the line's
+    // own keys.
+    [[nodiscard]] static bool own_key(std::string_view key) noexcept {
+        static constexpr std::string_view keys[] = {
+            "request_id",  "method",          "path",        "route",      "status",
+            "duration_ms", "body_bytes_sent", "remote_addr", "user_agent", "error"};
+        for (auto const k : keys)
+            if (k == key)
+                return true;
+        return false;
+    }
+
+    // Writes the request's log context after the line's own members.
+    [[nodiscard]] static char* write_context(char* o, apikit::log_context const& ctx) noexcept {
+        for (std::size_t i = 0; i < ctx.size(); ++i) {
+            auto const m = ctx[i];
+            if (own_key(m.key))
+                continue;
+            *o++ = ',';
+            std::memcpy(o, m.json.data(), m.json.size());
+            o += m.json.size();
+        }
+        return o;
     }
 
     // Writes the peer's address, quoted, or null; `o` has room for
@@ -271,6 +302,8 @@ private:
             put(text::error);
             o = write_json_string(o, ex.log_detail());
         }
+        if (!ex.log_context().empty())
+            o = write_context(o, ex.log_context());
         put(text::end);
         return o;
     }
