@@ -216,6 +216,19 @@ TEST_CASE("bearer: the principal is per request on a keep-alive connection") {
     CHECK(get_with(c, "/healthz", "Bearer bob").body() == R"({"sub":"bob"})");
 }
 
+TEST_CASE("bearer: a verified token's sub is the request's log context user_id") {
+    table_verifier verifier;
+    http::basic_app<auth_exchange> app;
+    app.get("/ctx", [](auth_exchange& ex) {
+        ex.response().json_text("{" + std::string(ex.log_context().members()) + "}");
+    });
+    running_server server(test_options(), http::chain{auth::bearer{verifier}, std::move(app)});
+    client c(server.port());
+    CHECK(get_with(c, "/ctx", "Bearer ada").body() == R"({"user_id":"ada"})");
+    CHECK(get_with(c, "/ctx", "Bearer forged").body() == "{}");
+    CHECK(get_with(c, "/ctx", "").body() == "{}");
+}
+
 TEST_CASE("bearer, then the rate limiter by subject: each user has a budget of their own") {
     table_verifier verifier;
     auto const rules = middleware_rules();

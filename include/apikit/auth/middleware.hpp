@@ -15,7 +15,9 @@
 //
 // `bearer` reads the `Authorization: Bearer <token>` field, verifies the
 // token and fills the request's `principal`: the verified claims, or why the
-// token was refused. It never answers by itself, so that what comes between
+// token was refused; a verified token's `sub` goes to the request's log
+// context as `user_id`, so the access log and every line logged for the
+// request say who asked. It never answers by itself, so that what comes between
 // it and the guard runs for every request — the rate limiter keys a user by
 // the token's `sub` and everyone else by address, and a flood of forged
 // tokens is limited by address before it is answered. `guard` then answers
@@ -195,9 +197,10 @@ public:
             return http::flow::next;
         }
         auto verified = verifier_->verify(*token);
-        if (verified)
+        if (verified) {
             who.authenticate(std::move(*verified));
-        else
+            ex.log_context().set("user_id", who.subject());
+        } else
             who.refuse(verified.error());
         return http::flow::next;
     }
