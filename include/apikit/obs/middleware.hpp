@@ -1,10 +1,13 @@
 #ifndef APIKIT_OBS_MIDDLEWARE_HPP
 #define APIKIT_OBS_MIDDLEWARE_HPP
 
-// The observability area's HTTP middleware. `tracing` carries W3C Trace
-// Context (obs/trace_context.hpp) through the server:
+// The observability area's HTTP middleware: `http_metrics` (RED metrics,
+// obs/http_metrics.hpp, included here so that both are found in one place)
+// and `tracing`, which carries W3C Trace Context (obs/trace_context.hpp)
+// through the server:
 //
-//     http::chain chain{http::request_id{}, obs::tracing{}, http::access_log{sink}, app};
+//     http::chain chain{obs::http_metrics{registry}, http::request_id{}, obs::tracing{},
+//                       http::access_log{sink}, app};
 //
 // For every exchange, the server's own 400s, 408s and 431s included, its
 // `on_begin` fills the request's `obs::request_trace` slot before any other
@@ -53,6 +56,7 @@
 #include <apikit/http/context.hpp>
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
+#include <apikit/obs/http_metrics.hpp>
 #include <apikit/obs/trace_context.hpp>
 
 #include <iterator>
