@@ -15,6 +15,10 @@
 // connections close, requests in flight finish (their responses say
 // `Connection: close`), and whatever is left when the grace period ends is
 // closed, so that wait() returns within it.
+//
+// stats() tells what each worker has done (stats.hpp): connections, requests,
+// the server's own error responses, busy time; a monitoring layer reads it
+// (obs/server_metrics.hpp), the server knows no metrics library.
 
 #include <apikit/api/error_format.hpp>
 #include <apikit/core/error.hpp>
@@ -22,6 +26,7 @@
 #include <apikit/http/detail/worker.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/http/options.hpp>
+#include <apikit/http/stats.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -146,6 +151,16 @@ public:
     boost::asio::ip::tcp::endpoint local_endpoint() const noexcept { return endpoint_; }
     std::uint16_t port() const noexcept { return endpoint_.port(); }
 
+    /// Every worker's figures, from any thread, at any time (before start()
+    /// they are zeros; after wait() they stay what they were).
+    [[nodiscard]] server_stats stats() const {
+        server_stats s;
+        s.workers.reserve(workers_.size());
+        for (auto const& w : workers_)
+            s.workers.push_back(w->stats());
+        return s;
+    }
+
     chain_type const& handler() const noexcept { return chain_; }
     server_options const& options() const noexcept { return opts_; }
 
@@ -166,28 +181,37 @@ private:
                     return;
                 if (ec) {
                     // Out of descriptors or memory: back off rather than spin.
+                    first.counters().refused.bump();
                     first.retry_accept_after(std::chrono::milliseconds(50), [this] { accept(); });
                     return;
                 }
                 auto& w = *workers_[next_worker_];
                 next_worker_ = (next_worker_ + 1) % workers_.size();
                 if (&w == &first) {
+                    w.dealt();
                     std::make_shared<connection_type>(w, chain_, std::move(socket))->start();
                 } else {
                     boost::system::error_code e;
                     auto const protocol = socket.local_endpoint(e).protocol();
                     detail::unique_fd fd(socket.release(e));
-                    if (!e)
+                    if (e) {
+                        first.counters().refused.bump();
+                    } else {
+                        w.dealt(); // the worker counts what becomes of it
                         boost::asio::post(
                             w.context(), [this, &w, protocol, fd = std::move(fd)]() mutable {
                                 detail::socket_type s(w.context());
                                 boost::system::error_code ae;
                                 s.assign(protocol, fd.get(), ae);
-                                if (ae)
+                                if (ae) {
+                                    w.counters().lost.bump();
+                                    w.counters().refused.bump();
                                     return; // fd closes with its holder
+                                }
                                 fd.release();
                                 std::make_shared<connection_type>(w, chain_, std::move(s))->start();
                             });
+                    }
                 }
                 accept();
             });

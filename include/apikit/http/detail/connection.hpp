@@ -28,6 +28,9 @@
 // sending side and discards what the client still sends for a moment
 // (lingering close), so that the client reads the response rather than a
 // reset caused by unread data.
+//
+// It counts what its worker reports (stats.hpp) in the worker's counters,
+// which only this thread writes: a request costs two increments.
 
 #include <apikit/api/error_format.hpp>
 #include <apikit/core/error.hpp>
@@ -104,6 +107,8 @@ public:
         // The request view and the parser refer to the arena: they go first.
         ex_.request().clear();
         parser_.reset();
+        if (busy_) // closed with a request unanswered
+            w_.counters().completed.bump();
         w_.remove(*this);
     }
 
@@ -116,8 +121,10 @@ public:
         phase_ = phase::first;
         idle_since_ = now_;
         header_deadline_ = now_ + opts_.header_timeout;
-        if (w_.stopping())
+        if (w_.stopping()) {
+            w_.counters().refused.bump();
             return close_now();
+        }
         advance();
     }
 
@@ -164,7 +171,10 @@ public:
             return;
         case phase::handler:
             return;
-        default: // waiting for a request, writing, lingering
+        case phase::writing:
+            w_.counters().write_failures.bump();
+            return close_now();
+        default: // waiting for a request, lingering
             return close_now();
         }
     }
@@ -398,12 +408,19 @@ private:
             if (info(e).status >= 500) // its text is shown to the log, not the client
                 ex_.log_detail(message);
         }
+        auto& counters = w_.counters();
+        counters.started.bump();
+        if (e == errc::request_timeout)
+            counters.timeouts.bump();
+        else
+            counters.bad_requests.bump();
         busy_ = true;
         chain_.respond(ex_);
         finish_exchange(true);
     }
 
     void run_exchange() {
+        w_.counters().started.bump();
         busy_ = true;
         trimmed_ = false;
         if (!writing_) { // else the write's deadline stands until it is done
@@ -434,6 +451,10 @@ private:
         req.clear();
         recycle_parser();
         busy_ = false;
+        auto& counters = w_.counters();
+        counters.completed.bump();
+        if (ex_.response().status() >= 500)
+            counters.server_errors.bump();
         header_deadline_ = now_ + opts_.header_timeout; // for a pipelined request
         if (close)
             close_after_ = true;
@@ -653,8 +674,10 @@ private:
             std::string().swap(wbuf_);
         if (phase_ == phase::closed)
             return;
-        if (ec)
+        if (ec) {
+            w_.counters().write_failures.bump();
             return close_now();
+        }
         // The idle timeout runs from the end of the response.
         now_ = std::chrono::steady_clock::now();
         if (busy_) {

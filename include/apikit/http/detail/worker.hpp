@@ -7,8 +7,14 @@
 // leaves its worker, so nothing here needs a lock or a strand, and a
 // deadline is a time stored in the connection rather than a timer re-armed
 // for every request.
+//
+// A worker counts what it does (stats.hpp) in cells only its own thread
+// writes, so that counting is a plain load and store and a reader on another
+// thread (a metrics scrape) needs no lock; its busy time is its thread's CPU
+// time, read from the kernel when asked.
 
 #include <apikit/http/options.hpp>
+#include <apikit/http/stats.hpp>
 
 #include <boost/asio/basic_socket_acceptor.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
@@ -20,11 +26,15 @@
 #include <boost/system/result.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace apikit::http::detail {
@@ -54,6 +64,34 @@ public:
 
 private:
     int fd_;
+};
+
+/// A count that one thread writes and any thread reads: the writer's
+/// increment is a relaxed load and store, no locked instruction.
+class owned_counter {
+public:
+    void bump() noexcept {
+        v_.store(v_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<std::uint64_t> v_{0};
+};
+
+/// A worker's figures (stats.hpp), written by its own thread only, on cache
+/// lines of their own.
+struct alignas(64) worker_counters {
+    owned_counter opened;
+    owned_counter closed;
+    owned_counter refused;
+    owned_counter lost; // dealt to this worker, refused before it took them on
+    owned_counter started;
+    owned_counter completed;
+    owned_counter timeouts;
+    owned_counter bad_requests;
+    owned_counter server_errors;
+    owned_counter write_failures;
 };
 
 /// What a worker knows of a connection: a node of its list, a deadline, and
@@ -98,11 +136,37 @@ public:
     server_options const& options() const noexcept { return opts_; }
     bool stopping() const noexcept { return stopping_; }
     std::size_t connections() const noexcept { return count_; }
+    /// This worker's counts: only its own thread bumps them.
+    worker_counters& counters() noexcept { return counters_; }
+    /// A connection was dealt to this worker: bumped by the acceptor's thread.
+    void dealt() noexcept { dealt_.bump(); }
+
+    /// The figures, read from any thread.
+    http::worker_stats stats() const noexcept {
+        http::worker_stats s;
+        auto const& c = counters_;
+        // Taken on before dealt, so that pending is never read below zero.
+        auto const taken = c.opened.get() + c.lost.get();
+        auto const dealt = dealt_.get();
+        s.connections_opened = c.opened.get();
+        s.connections_closed = c.closed.get();
+        s.connections_pending = dealt > taken ? dealt - taken : 0;
+        s.connections_refused = c.refused.get();
+        s.requests_completed = c.completed.get();
+        s.requests_started = c.started.get();
+        s.request_timeouts = c.timeouts.get();
+        s.bad_requests = c.bad_requests.get();
+        s.server_errors = c.server_errors.get();
+        s.write_failures = c.write_failures.get();
+        s.busy = busy();
+        return s;
+    }
     /// How often deadlines are checked; also how long a connection stays
     /// idle before it gives back its buffers.
     std::chrono::milliseconds sweep_interval() const noexcept { return sweep_interval_; }
 
     void add(connection_base& c) noexcept {
+        counters_.opened.bump();
         c.prev = nullptr;
         c.next = head_;
         if (head_)
@@ -113,6 +177,7 @@ public:
     }
 
     void remove(connection_base& c) noexcept {
+        counters_.closed.bump();
         if (c.prev)
             c.prev->next = c.next;
         else
@@ -150,7 +215,14 @@ public:
         });
     }
 
-    void run() { ioc_.run(); }
+    void run() {
+        ::pthread_getcpuclockid(::pthread_self(), &cpu_clock_);
+        running_.store(true, std::memory_order_release);
+        ioc_.run();
+        final_busy_.store(thread_cpu_time(CLOCK_THREAD_CPUTIME_ID).count(),
+                          std::memory_order_relaxed);
+        running_.store(false, std::memory_order_release);
+    }
 
     /// Opens the server's listening socket on `ep`, on this worker; the
     /// endpoint bound (with the port the kernel chose, for port 0) or the
@@ -196,6 +268,24 @@ public:
     }
 
 private:
+    [[nodiscard]] static std::chrono::nanoseconds thread_cpu_time(clockid_t clock) noexcept {
+        timespec ts{};
+        if (::clock_gettime(clock, &ts) != 0)
+            return std::chrono::nanoseconds(-1);
+        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    }
+
+    // The worker thread's CPU time: read through its clock while it runs,
+    // the figure it left when it has stopped.
+    [[nodiscard]] std::chrono::nanoseconds busy() const noexcept {
+        if (running_.load(std::memory_order_acquire)) {
+            auto const t = thread_cpu_time(cpu_clock_);
+            if (t.count() >= 0)
+                return t;
+        }
+        return std::chrono::nanoseconds(final_busy_.load(std::memory_order_relaxed));
+    }
+
     // Deadlines are checked every sweep: a quarter of the shortest timeout,
     // between 5 ms and 250 ms, so a timeout fires at most 25% late.
     static std::chrono::milliseconds sweep_interval_for(server_options const& o) {
@@ -252,6 +342,11 @@ private:
     timer_type accept_retry_;
     std::optional<acceptor_type> acceptor_;
     std::chrono::milliseconds sweep_interval_;
+    worker_counters counters_;
+    alignas(64) owned_counter dealt_; // the acceptor's thread writes it
+    clockid_t cpu_clock_{};           // set before running_ is
+    std::atomic<bool> running_{false};
+    std::atomic<std::int64_t> final_busy_{0};
 };
 
 } // namespace apikit::http::detail
