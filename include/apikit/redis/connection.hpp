@@ -41,6 +41,11 @@
 // connection closes it: operations in flight complete with
 // asio::error::operation_aborted. The executor's context must outlive it.
 //
+// Figures. stats() tells, from any thread, what the connection has done:
+// commands in flight, replies, failures by kind, connects, failed attempts
+// and lost connections — plain counts for a monitoring layer to read
+// (obs/redis_metrics.hpp); counting is a relaxed atomic add on the strand.
+//
 // Time comes from Clock through Asio's timers, so tests drive timeouts and
 // backoff with a simulated clock and never sleep.
 
@@ -75,6 +80,32 @@ enum class connection_state : std::uint8_t {
     ready,      ///< commands are sent
     backoff,    ///< the last attempt failed; waiting before the next
     closed,     ///< closed by its owner; final
+};
+
+/// Commands that completed with an error code and no reply, by code.
+struct command_failures {
+    std::uint64_t not_connected = 0;
+    std::uint64_t queue_full = 0;
+    std::uint64_t timeout = 0;
+    std::uint64_t connection_lost = 0;
+    std::uint64_t closed = 0;
+    std::uint64_t other = 0; ///< aborted by close(), cross_slot, protocol_error, …
+
+    [[nodiscard]] std::uint64_t total() const noexcept {
+        return not_connected + queue_full + timeout + connection_lost + closed + other;
+    }
+};
+
+/// What a connection has done since it was made; readable from any thread,
+/// each figure exact, the set not one atomic snapshot.
+struct connection_stats {
+    connection_state state = connection_state::idle;
+    std::uint64_t in_flight = 0;        ///< commands queued or waiting for their reply
+    std::uint64_t replies = 0;          ///< commands answered (an error reply is a reply)
+    command_failures failures;          ///< commands that got no reply
+    std::uint64_t connects = 0;         ///< connections made (a reconnect counts)
+    std::uint64_t connect_failures = 0; ///< attempts that failed
+    std::uint64_t disconnects = 0;      ///< ready connections lost; each is reconnected
 };
 
 namespace detail {
@@ -142,6 +173,8 @@ public:
     [[nodiscard]] connection_state state() const noexcept { return impl_->state(); }
     /// How many times a connection has been made (a reconnect counts).
     [[nodiscard]] std::uint64_t connects() const noexcept { return impl_->connects(); }
+    /// What the connection has done (connection_stats); from any thread.
+    [[nodiscard]] connection_stats stats() const noexcept { return impl_->stats(); }
 
     /// Starts connecting, in the background; reconnects follow by themselves.
     void start() { impl_->start(); }

@@ -77,6 +77,25 @@ public:
     [[nodiscard]] std::uint64_t connects() const noexcept {
         return connects_.load(std::memory_order_relaxed);
     }
+    [[nodiscard]] connection_stats stats() const noexcept {
+        auto const get = [](std::atomic<std::uint64_t> const& a) {
+            return a.load(std::memory_order_relaxed);
+        };
+        connection_stats s;
+        s.state = state();
+        s.in_flight = get(in_flight_);
+        s.replies = get(replies_);
+        s.failures.not_connected = get(command_failures_[0]);
+        s.failures.queue_full = get(command_failures_[1]);
+        s.failures.timeout = get(command_failures_[2]);
+        s.failures.connection_lost = get(command_failures_[3]);
+        s.failures.closed = get(command_failures_[4]);
+        s.failures.other = get(command_failures_[5]);
+        s.connects = connects();
+        s.connect_failures = get(connect_failures_);
+        s.disconnects = get(disconnects_);
+        return s;
+    }
 
     // --- Entry points: callable from any thread. Off the strand they post to
     // it; on it (a handler issuing the next command) they queue the command
@@ -97,13 +116,16 @@ public:
         }
         asio::post(strand_, [self = this->shared_from_this(), rq = std::move(rq),
                              done = std::move(done)]() mutable {
-            if (auto const ec = self->enqueue(rq, done))
+            if (auto const ec = self->enqueue(rq, done)) {
+                self->count_failure(ec);
                 done(ec, reply{});
+            }
         });
     }
 
     /// Completes `done` with `ec`, later, on the strand.
     void refuse(exec_completion done, boost::system::error_code ec) {
+        count_failure(ec);
         asio::post(strand_, [done = std::move(done), ec]() mutable { done(ec, reply{}); });
     }
 
@@ -148,6 +170,31 @@ private:
         published_.store(s, std::memory_order_relaxed);
     }
 
+    // --- Figures (stats()): counted on the strand, read anywhere.
+
+    static void bump(std::atomic<std::uint64_t>& a, std::uint64_t n = 1) noexcept {
+        a.fetch_add(n, std::memory_order_relaxed);
+    }
+
+    void count_failure(boost::system::error_code ec) noexcept {
+        std::size_t i = 5;
+        if (ec == error::not_connected)
+            i = 0;
+        else if (ec == error::queue_full)
+            i = 1;
+        else if (ec == error::timeout)
+            i = 2;
+        else if (ec == error::connection_lost)
+            i = 3;
+        else if (ec == error::closed)
+            i = 4;
+        bump(command_failures_[i]);
+    }
+
+    void publish_in_flight() noexcept {
+        in_flight_.store(pending_.size(), std::memory_order_relaxed);
+    }
+
     // --- Commands.
 
     // Queues the request, taking `done`; or leaves `done` and says why not.
@@ -172,6 +219,7 @@ private:
             out_.append(rq.cmd.resp());
         pending_.push_back({std::move(done), deadline, out_.size() - before, std::move(rq.code),
                             std::move(rq.tail), rq.n});
+        publish_in_flight();
         arm_deadline(deadline);
         if (state_ == connection_state::ready && !reading_)
             schedule_flush();
@@ -312,6 +360,8 @@ private:
                 pending_.push_back(std::move(p));
                 continue;
             }
+            publish_in_flight();
+            bump(replies_);
             p.done({}, std::move(r));
             if (epoch != epoch_)
                 return;
@@ -379,14 +429,17 @@ private:
         }
         pending_ = std::move(keep);
         out_ = std::move(bytes);
+        publish_in_flight();
         if (!pending_.empty()) {
             auto earliest = pending_.front().deadline;
             for (auto const& p : pending_)
                 earliest = std::min(earliest, p.deadline);
             arm_deadline(earliest);
         }
-        for (auto& p : expired)
+        for (auto& p : expired) {
+            bump(command_failures_[2]);
             p.done(make_error_code(error::timeout), reply{});
+        }
     }
 
     // --- Connecting.
@@ -517,6 +570,7 @@ private:
         auto const now = Clock::now();
         auto list = std::move(pending_);
         pending_.clear();
+        publish_in_flight();
         auto const sent = std::exchange(written_, 0);
         std::size_t i = 0;
         for (auto& p : list) {
@@ -528,6 +582,7 @@ private:
             else
                 ec = make_error_code(i < sent ? error::connection_lost : error::not_connected);
             ++i;
+            count_failure(ec);
             p.done(ec, reply{});
         }
     }
@@ -536,11 +591,13 @@ private:
     void drop(boost::system::error_code why) {
         if (state_ == connection_state::connecting)
             return fail_attempt(why);
+        bump(disconnects_);
         teardown();
         reconnect([this] { fail_pending(); });
     }
 
     void fail_attempt(boost::system::error_code why) {
+        bump(connect_failures_);
         teardown();
         ++failures_;
         reconnect([this, why] {
@@ -596,6 +653,12 @@ private:
     connection_state state_ = connection_state::idle;
     std::atomic<connection_state> published_{connection_state::idle};
     std::atomic<std::uint64_t> connects_{0};
+    std::atomic<std::uint64_t> in_flight_{0};
+    std::atomic<std::uint64_t> replies_{0};
+    std::atomic<std::uint64_t> connect_failures_{0};
+    std::atomic<std::uint64_t> disconnects_{0};
+    // not_connected, queue_full, timeout, connection_lost, closed, other
+    std::array<std::atomic<std::uint64_t>, 6> command_failures_{};
 
     // Bumped whenever the socket is closed: a completion that carries an
     // older epoch belongs to a connection that is gone, and is ignored.
