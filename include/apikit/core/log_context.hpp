@@ -27,6 +27,7 @@
 // Threads: none of its own; one request's context is used by the thread
 // serving that request. Copy it to log from elsewhere.
 
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/core/json_string.hpp>
 
 #include <algorithm>
@@ -63,8 +64,7 @@ namespace apikit {
     for (std::size_t start = 0;; start += window - longest) {
         auto const n = std::min(window, key.size() - start);
         for (std::size_t i = 0; i < n; ++i) {
-            auto const c = key[start + i];
-            lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+            lower[i] = grammar::ascii_lower(key[start + i]);
         }
         std::string_view const text(lower, n);
         for (auto const needle : needles)
