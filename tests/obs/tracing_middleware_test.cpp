@@ -179,6 +179,14 @@ TEST_CASE("tracing: tracestate is read with a valid traceparent only, every fiel
         CHECK(tr_seen(r).at("state").as_string() == "");
         CHECK(r.find("tracestate") == r.end());
     }
+    // The field's name in any case, and no other name (suite: tracestate header name).
+    auto const upper =
+        tr_get(c, {{"traceparent", std::string(tr_caller)}, {"TRACESTATE", "foo=1"}});
+    CHECK(upper["tracestate"] == "foo=1");
+    for (auto const* name : {"trace-state", "trace.state"}) {
+        auto const r = tr_get(c, {{"traceparent", std::string(tr_caller)}, {name, "foo=1"}});
+        CHECK(r.find("tracestate") == r.end());
+    }
     // A traceparent with no tracestate: none sent back.
     auto const bare = tr_get(c, {{"traceparent", std::string(tr_caller)}});
     CHECK(bare.find("tracestate") == bare.end());

@@ -37,6 +37,7 @@
 // no Asio: events and non-HTTP consumers use it alone.
 
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/core/random.hpp>
 #include <apikit/obs/detail/trace_hex.hpp>
 #include <apikit/obs/detail/trace_state.hpp>
@@ -129,7 +130,7 @@ struct traceparent {
 /// Parses a `traceparent` field value (surrounding spaces and tabs
 /// ignored); errc::malformed_request when it is not one (see the top).
 [[nodiscard]] inline result<traceparent> parse_traceparent(std::string_view s) noexcept {
-    s = detail::trim_ows(s);
+    s = grammar::trim_ows(s);
     // A higher version may be longer, never shorter (§3.2.4).
     if (s.size() < traceparent_size)
         return errc::malformed_request;

@@ -18,6 +18,8 @@
 // A value's leading spaces are part of it; its trailing ones are the
 // list's optional whitespace.
 
+#include <apikit/core/http_grammar.hpp>
+
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -79,39 +81,22 @@ inline constexpr auto tracestate_value_char = [] {
     return ok;
 }
 
-[[nodiscard]] constexpr bool is_ows(char c) noexcept {
-    return c == ' ' || c == '\t';
-}
-
-[[nodiscard]] constexpr std::string_view trim_ows(std::string_view s) noexcept {
-    while (!s.empty() && is_ows(s.front()))
-        s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back()))
-        s.remove_suffix(1);
-    return s;
-}
-
 /// Calls `on_member(key, value)` for each valid member of `list` in order
 /// and answers how many non-empty members were invalid (skipped). Empty and
-/// whitespace-only members are neither.
+/// whitespace-only members are neither. The list is HTTP's (core/http_grammar):
+/// quotes are ordinary characters in a tracestate value.
 template <class F>
 constexpr std::size_t for_each_tracestate_member(std::string_view list, F&& on_member) {
     std::size_t invalid = 0;
-    for (;;) {
-        auto const comma = list.find(',');
-        auto const member = trim_ows(list.substr(0, comma));
-        if (!member.empty()) {
-            auto const eq = member.find('=');
-            if (eq != std::string_view::npos && valid_tracestate_key(member.substr(0, eq)) &&
-                valid_tracestate_value(member.substr(eq + 1)))
-                on_member(member.substr(0, eq), member.substr(eq + 1));
-            else
-                ++invalid;
-        }
-        if (comma == std::string_view::npos)
-            return invalid;
-        list.remove_prefix(comma + 1);
+    for (auto const member : grammar::list_elements(list, grammar::quoting::none)) {
+        // With no '=', the value is empty: invalid like `key=`.
+        auto const [key, value] = grammar::split_name_value(member);
+        if (valid_tracestate_key(key) && valid_tracestate_value(value))
+            on_member(key, value);
+        else
+            ++invalid;
     }
+    return invalid;
 }
 
 } // namespace apikit::obs::detail
