@@ -9,5 +9,6 @@
 
 #include <apikit/obs/level.hpp>
 #include <apikit/obs/logger.hpp>
+#include <apikit/obs/trace_context.hpp>
 
 #endif
