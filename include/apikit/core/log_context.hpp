@@ -31,6 +31,7 @@
 #include <apikit/core/json_string.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <concepts>
@@ -45,34 +46,63 @@
 
 namespace apikit {
 
+namespace detail {
+// The letters a needle of is_secret_key starts with, in either case.
+inline constexpr auto secret_starts = [] {
+    std::array<bool, 256> t{};
+    for (char c : {'a', 'c', 'p', 's', 't'})
+        t[static_cast<unsigned char>(c)] = t[static_cast<unsigned char>(c - 'a' + 'A')] = true;
+    return t;
+}();
+} // namespace detail
+
 /// True when a value logged under `key` must not be written: the key,
-/// compared without case, is `authorization`, `proxy-authorization`,
-/// `cookie` or `set-cookie`, or contains `password`, `passwd`, `secret`,
-/// `token`, `api_key`, `api-key`, `apikey`, `credential`, `private_key`,
-/// `private-key`, `cookie` or `authorization`. Errs on the side of hiding:
+/// compared without case, contains `authorization` (and so
+/// `proxy-authorization`), `cookie` (`set-cookie`), `password`, `passwd`,
+/// `secret`, `token`, `api_key`, `api-key`, `apikey`, `credential`,
+/// `private_key` or `private-key`. Errs on the side of hiding:
 /// `token_count` is redacted too.
-[[nodiscard]] inline bool is_secret_key(std::string_view key) noexcept {
-    static constexpr std::string_view needles[] = {
-        "authorization", "cookie",  "password", "passwd",     "secret",      "token",
-        "api_key",       "api-key", "apikey",   "credential", "private_key", "private-key",
-    };
-    // Lower-cased into a buffer once, then searched for each needle; a key
-    // longer than the buffer is searched in overlapping windows.
-    constexpr std::size_t window = 128;
-    constexpr std::size_t longest = 13; // "authorization"
-    char lower[window];
-    for (std::size_t start = 0;; start += window - longest) {
-        auto const n = std::min(window, key.size() - start);
-        for (std::size_t i = 0; i < n; ++i) {
-            lower[i] = grammar::ascii_lower(key[start + i]);
-        }
-        std::string_view const text(lower, n);
-        for (auto const needle : needles)
-            if (text.find(needle) != std::string_view::npos)
-                return true;
-        if (start + n >= key.size())
+[[nodiscard]] constexpr bool is_secret_key(std::string_view key) noexcept {
+    // It runs for every field set, so it reads the key once: at each
+    // position, only the needles starting with that letter are compared.
+    auto const at = [&](std::size_t i, std::string_view needle) {
+        if (key.size() - i < needle.size())
             return false;
+        for (std::size_t k = 0; k < needle.size(); ++k)
+            if (grammar::ascii_lower(key[i + k]) != needle[k])
+                return false;
+        return true;
+    };
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        if (!detail::secret_starts[static_cast<unsigned char>(key[i])])
+            continue;
+        switch (grammar::ascii_lower(key[i])) {
+        case 'a':
+            if (at(i, "authorization") || at(i, "api_key") || at(i, "api-key") || at(i, "apikey"))
+                return true;
+            break;
+        case 'c':
+            if (at(i, "cookie") || at(i, "credential"))
+                return true;
+            break;
+        case 'p':
+            if (at(i, "password") || at(i, "passwd") || at(i, "private_key") ||
+                at(i, "private-key"))
+                return true;
+            break;
+        case 's':
+            if (at(i, "secret"))
+                return true;
+            break;
+        case 't':
+            if (at(i, "token"))
+                return true;
+            break;
+        default:
+            break;
+        }
     }
+    return false;
 }
 
 /// One value of a log field, as a log line writes it. Implicit from the
@@ -256,9 +286,12 @@ public:
 
     /// The `i`th member, i < size().
     [[nodiscard]] member operator[](std::size_t i) const noexcept {
+        // Offsets the context wrote itself: no bounds to check.
         auto const& e = entries_[i];
-        std::string_view const json = std::string_view(text_).substr(e.at, e.len);
-        return {std::string_view(keys_).substr(e.key_at, e.key_len), json, json.substr(e.value_at)};
+        char const* const json = text_.data() + e.at;
+        return {{keys_.data() + e.key_at, e.key_len},
+                {json, e.len},
+                {json + e.value_at, e.len - e.value_at}};
     }
 
 private:

@@ -189,27 +189,45 @@ private:
     }
 
     // True when the context member `key` would repeat one of the line's
-    // own keys.
+    // own keys: by length first, as most keys (trace_id, span_id, user_id)
+    // have none of theirs.
     [[nodiscard]] static bool own_key(std::string_view key) noexcept {
-        static constexpr std::string_view keys[] = {
-            "request_id",  "method",          "path",        "route",      "status",
-            "duration_ms", "body_bytes_sent", "remote_addr", "user_agent", "error"};
-        for (auto const k : keys)
-            if (k == key)
-                return true;
-        return false;
+        switch (key.size()) {
+        case 4:
+            return key == "path";
+        case 5:
+            return key == "route" || key == "error";
+        case 6:
+            return key == "method" || key == "status";
+        case 10:
+            return key == "request_id" || key == "user_agent";
+        case 11:
+            return key == "duration_ms" || key == "remote_addr";
+        case 15:
+            return key == "body_bytes_sent";
+        default:
+            return false;
+        }
     }
 
-    // Writes the request's log context after the line's own members.
+    // Writes the request's log context after the line's own members: in
+    // one copy, unless a member must be left out.
     [[nodiscard]] static char* write_context(char* o, apikit::log_context const& ctx) noexcept {
-        for (std::size_t i = 0; i < ctx.size(); ++i) {
-            auto const m = ctx[i];
-            if (own_key(m.key))
-                continue;
+        bool whole = true;
+        for (std::size_t i = 0; i < ctx.size() && whole; ++i)
+            whole = !own_key(ctx[i].key);
+        auto const put = [&o](std::string_view json) {
             *o++ = ',';
-            std::memcpy(o, m.json.data(), m.json.size());
-            o += m.json.size();
+            std::memcpy(o, json.data(), json.size());
+            o += json.size();
+        };
+        if (whole) {
+            put(ctx.members());
+            return o;
         }
+        for (std::size_t i = 0; i < ctx.size(); ++i)
+            if (auto const m = ctx[i]; !own_key(m.key))
+                put(m.json);
         return o;
     }
 
