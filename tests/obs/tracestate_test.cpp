@@ -6,7 +6,7 @@
 // field instead, which is what `dropped() != 0` tells a caller. Each row says
 // both: what is kept, and whether the strict suite accepts the field.
 
-#include <apikit/obs/trace_context.hpp>
+#include <apikit/obs/tracestate.hpp>
 
 #include <doctest/doctest.h>
 
