@@ -69,7 +69,8 @@
 
 namespace apikit::events {
 
-/// How deep an envelope's JSON may nest (its data at most 62 levels).
+/// How deep an envelope's JSON may nest: the envelope is one level, its data
+/// at most 63.
 inline constexpr std::size_t max_event_depth = 64;
 
 /// What an event says about where it came from.
