@@ -13,6 +13,9 @@
 //   GET  /users/:id/orders     the same queries  → a page of the user's orders
 //   POST /users/:id/orders     {"item","quantity"} → 201 order, Location
 //   GET  /users/:id/orders/:order_id → order
+//   GET  /events               ?limit=&cursor=   → a cursor page of events, newest
+//                              first (events_routes.hpp)
+//   GET  /metrics              the Prometheus text format (observability.hpp)
 //   GET  /healthz              → {"status":"ok"}
 //
 // Every failure is an api_error, answered as apikit's envelope with the
@@ -29,7 +32,10 @@
 #include "any_user_store.hpp"
 #include "auth_routes.hpp"
 #include "auth_service.hpp"
+#include "events_routes.hpp"
+#include "finish.hpp"
 #include "model.hpp"
+#include "observability.hpp"
 #include "pages.hpp"
 #include "user_store.hpp"
 #include "validation.hpp"
@@ -172,16 +178,21 @@ void serve_listing(any_user_store& store, http::exchange& ex, api::signed_cursor
 
 // [make-app]
 /// The routes of the service over `store`, with cursors signed by
-/// `cursors` and users signed in by `auth`. All must outlive the app.
-inline http::app make_app(any_user_store& store, api::signed_cursor const& cursors,
-                          auth_service& auth) {
-    http::app app;
+/// `cursors`, users signed in by `auth`, events published and listed, lines
+/// logged and metrics shown through `svc`. All must outlive the app.
+template <class Logger>
+service_app make_app(any_user_store& store, api::signed_cursor const& cursors, auth_service& auth,
+                     app_services<Logger> svc) {
+    service_app app;
 
     app.get("/healthz",
             [](http::request const&, http::response& res) { res.json_text(R"({"status":"ok"})"); });
 
     // Sign-up, login, refresh, logout and the public keys.
-    add_auth_routes(app, store, auth);
+    add_auth_routes(app, store, auth, svc);
+    // What happened, newest first; and the figures, for Prometheus.
+    add_events_routes(app, svc, cursors);
+    add_metrics_route(app, *svc.metrics);
     // [make-app]
 
     app.get("/users", [&store, &cursors, scope = api::cursor_scope("users")](http::exchange& ex) {
@@ -223,23 +234,35 @@ inline http::app make_app(any_user_store& store, api::signed_cursor const& curso
             });
     });
 
-    app.post("/users/:id/orders", [&store](http::exchange& ex) {
+    // The order is stored, then order.placed published (events_routes.hpp),
+    // then the 201 answered: the exchange waits for both.
+    app.post("/users/:id/orders", [&store, svc](service_exchange& ex) {
         auto const user_id = ex.request().param<std::string_view>("id").value();
         auto body = http::read_json_object(ex.request());
         auto input = body ? parse_new_order(*body) : api::api_result<new_order>(body.error());
         if (!input)
             return detail::refuse_unless_found(store, ex, user_id, input.error());
-        detail::ask<order_ptr>(
-            store, ex,
-            [&](auto done) {
-                store.async_create_order(user_id, std::move(*input), std::move(done));
-            },
-            [](http::response& res, boost::system::error_code ec, order_ptr const& created) {
+        auto resume = std::make_shared<http::continuation>(ex.suspend());
+        store.async_create_order(
+            user_id, std::move(*input),
+            [svc, &ex, resume](boost::system::error_code ec, order_ptr created) {
                 if (ec)
-                    return detail::answer_error(res, ec);
-                res.status(201);
-                res.set("Location", "/users/" + created->user_id + "/orders/" + created->id);
-                res.json_text(created->json);
+                    return detail::finish(
+                        ex, *resume, [&](http::response& res) { detail::answer_error(res, ec); });
+                // Every later line of this request, the access log's
+                // included, carries the order's id.
+                ex.log_context().set("order_id", created->id);
+                if (svc.log)
+                    svc.log->info(ex, "Order placed",
+                                  {{"item", created->item}, {"quantity", created->quantity}});
+                publish_event(svc, ex, "order.placed", *created, [&ex, resume, created] {
+                    detail::finish(ex, *resume, [&](http::response& res) {
+                        res.status(201);
+                        res.set("Location",
+                                "/users/" + created->user_id + "/orders/" + created->id);
+                        res.json_text(created->json);
+                    });
+                });
             });
     });
 

@@ -22,6 +22,8 @@
 
 #include "any_user_store.hpp"
 #include "auth_service.hpp"
+#include "events_routes.hpp"
+#include "finish.hpp"
 #include "validation.hpp"
 
 #include <apikit/api/error.hpp>
@@ -49,24 +51,6 @@ namespace sample {
 namespace detail {
 
 namespace http = apikit::http;
-
-/// Runs `answer(response)` for a suspended exchange and resumes it: an
-/// exception from `answer` is a 500, answered here, on whatever thread
-/// this is.
-template <class Answer>
-void finish(http::exchange& ex, http::continuation& resume, Answer&& answer) noexcept {
-    try {
-        answer(ex.response());
-    } catch (std::exception const& e) {
-        ex.log_detail(e.what());
-        ex.response().clear();
-        ex.response().error(apikit::errc::internal_error);
-    } catch (...) {
-        ex.response().clear();
-        ex.response().error(apikit::errc::internal_error);
-    }
-    resume();
-}
 
 /// The refresh cookie of the request, if any: the first `__Secure-refresh`
 /// of its Cookie fields.
@@ -145,13 +129,15 @@ void answer_for_user(auth_service& auth, http::exchange& ex,
 
 } // namespace detail
 
-/// Adds the routes of this header to `app`, over `users` and `auth`, which
-/// must outlive it.
-inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_service& auth) {
+/// Adds the routes of this header to `app`, over `users`, `auth` and
+/// `svc` (POST /users publishes user.created), which must outlive it.
+template <class Logger>
+void add_auth_routes(service_app& app, any_user_store& users, auth_service& auth,
+                     app_services<Logger> svc) {
     namespace http = apikit::http;
     using boost::system::error_code;
 
-    app.post("/users", [&users, &auth](http::exchange& ex) {
+    app.post("/users", [&users, &auth, svc](service_exchange& ex) {
         auto body = http::read_json_object(ex.request());
         if (!body)
             return ex.response().error(body.error());
@@ -161,27 +147,38 @@ inline void add_auth_routes(apikit::http::app& app, any_user_store& users, auth_
         auto resume = std::make_shared<http::continuation>(ex.suspend());
         auth.passwords().async_hash(
             std::move(input->password),
-            boost::asio::bind_executor(ex.executor(), [&users, &ex, resume,
+            boost::asio::bind_executor(ex.executor(), [&users, svc, &ex, resume,
                                                        user = std::move(input->user)](
                                                           error_code ec, std::string hash) mutable {
                 if (ec)
                     return detail::finish(
                         ex, *resume, [&](http::response& res) { detail::answer_failure(res, ec); });
                 user.password_hash = std::move(hash);
-                users.async_create_user(
-                    std::move(user), [&ex, resume](error_code ec, user_ptr created) {
-                        detail::finish(ex, *resume, [&](http::response& res) {
+                users.async_create_user(std::move(user), [svc, &ex, resume](error_code ec,
+                                                                            user_ptr created) {
+                    if (ec)
+                        return detail::finish(ex, *resume, [&](http::response& res) {
                             if (ec == apikit::errc::conflict)
                                 return res.error(apikit::api::api_error(
                                     apikit::errc::conflict, "A user with this email already exists",
                                     {{"email", "is already taken"}}));
-                            if (ec)
-                                return detail::answer_failure(res, ec);
+                            detail::answer_failure(res, ec);
+                        });
+                    // The new user is who asked: this request's later
+                    // lines, the access log's included, say so.
+                    ex.log_context().set("user_id", created->id);
+                    if (svc.log)
+                        svc.log->info(ex, "User created");
+                    // The event's data is the user as the API shows it:
+                    // the password hash is not part of that shape.
+                    publish_event(svc, ex, "user.created", *created, [&ex, resume, created] {
+                        detail::finish(ex, *resume, [&](http::response& res) {
                             res.status(201);
                             res.set("Location", "/users/" + created->id);
                             res.json_text(created->json);
                         });
                     });
+                });
             }));
     });
 

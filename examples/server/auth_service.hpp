@@ -86,7 +86,10 @@ public:
             .require(method::get, "/users/:id", "read")
             .require(method::get, "/users/:id/orders", "read")
             .require(method::get, "/users/:id/orders/:order_id", "read")
-            .require(method::post, "/users/:id/orders", "write");
+            .require(method::post, "/users/:id/orders", "write")
+            .require(method::get, "/events", "read");
+        // GET /metrics needs no token: a Prometheus scraper carries none, and
+        // the figures name routes, never users (README.md, "Metrics").
     }
 
     auth_service(auth_service const&) = delete;

@@ -1,16 +1,17 @@
 // apikit-server: the sample service (README.md in this directory is its
-// reference), with in-memory storage; its rate limiters keep their buckets
-// and its refresh tokens their families in memory too, or in Redis with
-// --redis.
+// reference), with in-memory storage; its rate limiters keep their buckets,
+// its refresh tokens their families and its events their log in memory too,
+// or in Redis with --redis.
 //
 //   apikit-server --address 127.0.0.1 --port 8080 --threads 4
 //   apikit-server --rate-limit 100:10 --redis redis://127.0.0.1:6379
 //   apikit-server --jwt-key signing.pem --admin-email ada@example.com
 //
 // Standard output holds JSON lines only, so that `apikit-server | jq` reads
-// all of it: the server's own lines in the access log's shape (a warning
-// that Redis is unreachable, "listening" with the port, which matters with
-// --port 0, "stopped"), and one access-log line per request. It stops
+// all of it: the server's own lines through the structured logger (a
+// warning that Redis is unreachable, "listening" with the port, which
+// matters with --port 0, "stopped"), one access-log line per request, and
+// the routes' lines ("Order placed"), all at or above --log-level. It stops
 // gracefully on SIGINT or SIGTERM and exits 0.
 //
 // Two things are plain text instead, because they are for the person at
@@ -30,10 +31,10 @@
 
 #include <apikit/auth/key.hpp>
 #include <apikit/auth/memory_refresh_store.hpp>
-#include <apikit/core/json_string.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/random.hpp>
+#include <apikit/obs/logger.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 
@@ -56,15 +57,6 @@
 namespace {
 
 namespace rl = apikit::ratelimit;
-
-// `"name":"value"` for a log line's context, after a ',' unless first.
-void add_member(std::string& context, std::string_view name, std::string_view value) {
-    if (!context.empty())
-        context.push_back(',');
-    apikit::append_json_string(context, name);
-    context.push_back(':');
-    apikit::append_json_string(context, value);
-}
 
 // The key cursors are signed with: the flag's, else APIKIT_CURSOR_KEY's,
 // else 32 fresh random bytes (cursors then die with the process).
@@ -121,26 +113,30 @@ int run(sample::server_options const& o) {
     parts.http.port = o.port;
     parts.http.threads = o.threads;
     parts.log = std::make_shared<apikit::log_writer<apikit::fd_sink>>(apikit::fd_sink{});
+    // One logger over the one writer: the access log, the routes and the
+    // server's own lines all keep its minimum level.
+    parts.logger = std::make_shared<apikit::obs::logger>(parts.log, o.log_level);
+    parts.observability = o.observability;
     std::vector<std::string_view> proxies(o.trusted_proxies.begin(), o.trusted_proxies.end());
     parts.trusted_proxies = rl::trusted_proxies::parse(proxies).value();
     parts.cursor_key = std::move(*secret);
-    // parts.users: in memory, the default.
+    // parts.users, parts.events: in memory, the defaults.
     // [parts]
-    auto const log = parts.log;
+    auto const log = parts.logger;
 
 #if APIKIT_SERVER_REDIS
     std::optional<sample::redis_link> redis; // outlives the server, which uses it
     if (!o.redis_url.empty()) {
         auto& link = redis.emplace(o.redis_url);
         if (auto const ec = link.first_connect_error()) {
-            std::string context;
-            add_member(context, "redis", fmt::format("{}", link.server()));
-            add_member(context, "error", ec.message());
-            log->append(sample::log_line("warn",
-                                         "Redis is unreachable: requests are let through "
-                                         "unlimited, and sign-ins fail, until it is back",
-                                         context));
+            auto const where = fmt::format("{}", link.server());
+            log->warn("Redis is unreachable: requests are let through unlimited, and sign-ins "
+                      "and events fail, until it is back",
+                      {{"redis", where}, {"error", ec.message()}});
         }
+        // The events go to a Redis Stream every instance on this Redis
+        // shares: GET /events on any of them lists all of theirs.
+        parts.events = link.event_bus();
     }
 #endif
     // [auth]
@@ -155,16 +151,9 @@ int run(sample::server_options const& o) {
     parts.auth = std::make_shared<sample::auth_service>(std::move(*key), std::move(refresh_store),
                                                         std::move(auth_settings));
     // [auth]
-    {
-        std::string context;
-        add_member(context, "kid", kid);
-        add_member(context, "alg", apikit::auth::name(parts.auth->keys().signing_key()->alg()));
-        log->append(sample::log_line("info",
-                                     o.jwt_key_file.empty()
-                                         ? "signing access tokens with a key made at start"
-                                         : "signing access tokens with the key of --jwt-key",
-                                     context));
-    }
+    log->info(o.jwt_key_file.empty() ? "signing access tokens with a key made at start"
+                                     : "signing access tokens with the key of --jwt-key",
+              {{"kid", kid}, {"alg", apikit::auth::name(parts.auth->keys().signing_key()->alg())}});
 
     auto limiter = [&](rl::policy policy) {
 #if APIKIT_SERVER_REDIS
@@ -179,18 +168,16 @@ int run(sample::server_options const& o) {
 
     sample::server server(std::move(parts));
     if (auto started = server.start(); !started) {
-        std::string context;
-        add_member(context, "address", o.address);
-        context.append(fmt::format(R"(,"port":{})", o.port));
-        add_member(context, "error", started.error().message());
-        log->append(sample::log_line("error", "cannot listen", context));
+        log->error(
+            "cannot listen",
+            {{"address", o.address}, {"port", o.port}, {"error", started.error().message()}});
         return 1;
     }
-    log->append(sample::listening_line(server.local_endpoint(), o.threads));
-    log->flush(); // whoever started us is waiting for this line
+    sample::log_listening(*log, server.local_endpoint(), o.threads);
+    log->writer().flush(); // whoever started us is waiting for this line
 
     server.wait(); // until SIGINT or SIGTERM has drained every request
-    log->append(sample::log_line("info", "stopped", ""));
+    log->info("stopped");
     return 0; // the writer flushes what is left when it is destroyed
 }
 
@@ -222,11 +209,13 @@ int main(int argc, char** argv) {
     try {
         return run(*options);
     } catch (std::exception const& e) {
-        // The log writer flushed what it held when it was destroyed; this
-        // line comes after it, on stdout too.
-        std::string context;
-        add_member(context, "error", e.what());
-        fmt::print("{}", sample::log_line("error", "stopped on an error", context));
+        // The server's log writer flushed what it held when it was
+        // destroyed; this line comes after it, on stdout too, through a
+        // writer of its own (a fatal line is flushed before log() returns).
+        apikit::obs::logger(
+            std::make_shared<apikit::log_writer<apikit::fd_sink>>(apikit::fd_sink{}),
+            options->log_level)
+            .fatal("stopped on an error", {{"error", e.what()}});
         return 1;
     }
 }

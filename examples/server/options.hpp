@@ -6,6 +6,7 @@
 // process; main() prints the message and exits 2.
 
 #include <apikit/core/base64url.hpp>
+#include <apikit/obs/level.hpp>
 #include <apikit/ratelimit/client_key.hpp>
 #include <apikit/redis/url.hpp>
 
@@ -58,6 +59,12 @@ struct server_options {
     std::string jwt_key_file;
     /// The user with this email (ignoring case) gets the `admin` scope at login.
     std::string admin_email;
+    /// The least grave level logged, the access log's lines included.
+    apikit::obs::level log_level = apikit::obs::level::info;
+    /// false (`--observability off`): no trace context, no RED metrics and
+    /// no log line of any request; the server's own lines and /metrics stay.
+    /// For measuring what they cost, not for production.
+    bool observability = true;
     bool help = false;
 };
 
@@ -74,6 +81,7 @@ inline constexpr std::string_view usage_text =
     "usage: apikit-server [--address IP] [--port N] [--threads N] [--cursor-key KEY]\n"
     "                     [--rate-limit CAPACITY:REFILL_PER_SECOND|off] [--redis URL]\n"
     "                     [--trusted-proxy CIDR]... [--jwt-key FILE] [--admin-email EMAIL]\n"
+    "                     [--log-level LEVEL] [--observability on|off]\n"
     "\n"
     "  --address IP      address to listen on (default 127.0.0.1)\n"
     "  --port N          port to listen on, 0 for any free port (default 8080)\n"
@@ -83,15 +91,17 @@ inline constexpr std::string_view usage_text =
     "                    instance the same key so a cursor from one is good on all;\n"
     "                    also read from APIKIT_CURSOR_KEY, which unlike a flag is not\n"
     "                    shown by ps (default: a random key per process)\n"
-    "  --rate-limit C:R  limit every /users route per client to a token bucket of C\n"
-    "                    tokens refilled R per second (default 100:10); 'off' removes\n"
-    "                    the limit\n"
-    "  --redis URL       keep the limiters' buckets and the refresh tokens in Redis\n"
-    "                    (redis://[user:pass@]host[:port][/db]) so that every instance\n"
-    "                    sharing it enforces one combined limit and rotates the others'\n"
-    "                    refresh tokens; while Redis is unreachable requests are let\n"
-    "                    through unlimited (fail open) and sign-in, refresh and logout\n"
-    "                    answer 503 (default: in this process's memory)\n"
+    "  --rate-limit C:R  limit every /users and /events route per client to a token\n"
+    "                    bucket of C tokens refilled R per second (default 100:10);\n"
+    "                    'off' removes the limit\n"
+    "  --redis URL       keep the limiters' buckets, the refresh tokens and the events in\n"
+    "                    Redis (redis://[user:pass@]host[:port][/db]) so that every\n"
+    "                    instance sharing it enforces one combined limit, rotates the\n"
+    "                    others' refresh tokens and lists their events; while Redis is\n"
+    "                    unreachable requests are let through unlimited (fail open),\n"
+    "                    sign-in, refresh and logout and GET /events answer 503, and\n"
+    "                    events are not published (logged and counted) (default: in\n"
+    "                    this process's memory)\n"
     "  --trusted-proxy CIDR\n"
     "                    believe X-Forwarded-For from this proxy address or network\n"
     "                    when keying clients; may be repeated (default: none)\n"
@@ -101,10 +111,16 @@ inline constexpr std::string_view usage_text =
     "                    at start, its kid logged)\n"
     "  --admin-email EMAIL\n"
     "                    the user with this email gets the 'admin' scope at login\n"
+    "  --log-level LEVEL trace, debug, info, warn, error or fatal: the least grave level\n"
+    "                    written, access-log lines included (default info)\n"
+    "  --observability on|off\n"
+    "                    off: no trace context, no RED metrics and no log line of any\n"
+    "                    request, to measure what they cost (default on)\n"
     "  --help            print this text and exit\n"
     "\n"
     "Standard output holds JSON log lines only: one with the bound address and\n"
-    "port when listening, then one access-log line per request (pipe it to jq).\n"
+    "port when listening (at info), then one access-log line per request (pipe it\n"
+    "to jq). GET /metrics answers in the Prometheus text format.\n"
     "SIGINT or SIGTERM stops it gracefully.\n";
 
 namespace detail {
@@ -186,7 +202,8 @@ parse_options(std::span<char const* const> args) {
         }
         if (arg != "--address" && arg != "--port" && arg != "--threads" && arg != "--cursor-key" &&
             arg != "--rate-limit" && arg != "--redis" && arg != "--trusted-proxy" &&
-            arg != "--jwt-key" && arg != "--admin-email")
+            arg != "--jwt-key" && arg != "--admin-email" && arg != "--log-level" &&
+            arg != "--observability")
             return fail("unknown argument '" + std::string(args[i]) + "'");
         if (!inline_value && i + 1 == args.size())
             return fail(std::string(arg) + " needs a value");
@@ -229,6 +246,16 @@ parse_options(std::span<char const* const> args) {
             if (value.empty())
                 return fail("--jwt-key: needs the path of a PEM file");
             o.jwt_key_file = value;
+        } else if (arg == "--log-level") {
+            auto const level = apikit::obs::parse_level(value);
+            if (!level)
+                return fail("--log-level: '" + std::string(value) +
+                            "' is not one of trace, debug, info, warn, error, fatal");
+            o.log_level = *level;
+        } else if (arg == "--observability") {
+            if (value != "on" && value != "off")
+                return fail("--observability: '" + std::string(value) + "' is not on or off");
+            o.observability = value == "on";
         } else if (arg == "--admin-email") {
             if (value.empty() || value.find('@') == std::string_view::npos)
                 return fail("--admin-email: '" + std::string(value) + "' is not an email address");

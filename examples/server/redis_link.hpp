@@ -3,8 +3,9 @@
 
 // apikit-server's connection to Redis (--redis): one apikit::redis::connection
 // on a thread of its own, shared by every backend that keeps its state in
-// Redis: the rate limiters' buckets and the refresh tokens' families. Each answer is handed back to
-// the HTTP connection that asked, on its own executor.
+// Redis: the rate limiters' buckets, the refresh tokens' families and the
+// events' stream. Each answer is handed back to the HTTP connection that
+// asked, on its own executor.
 //
 // The first connection is waited for (at most its connect timeout), so that
 // a server whose Redis is up limits its very first request. If Redis is
@@ -14,9 +15,11 @@
 //
 // Built only with hiredis (APIKIT_SERVER_REDIS).
 
+#include "any_event_bus.hpp"
 #include "any_refresh_store.hpp"
 
 #include <apikit/auth/redis_refresh_store.hpp>
+#include <apikit/events/redis_bus.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limit.hpp>
 #include <apikit/ratelimit/limiter.hpp>
@@ -95,6 +98,17 @@ public:
     /// tokens still verify (they need no store).
     [[nodiscard]] any_refresh_store refresh_store() {
         return any_refresh_store(std::in_place_type<apikit::auth::redis_refresh_store>, conn_);
+    }
+
+    /// The events' bus on this Redis: one stream (`apikit:events:{all}`,
+    /// about 10 000 events kept) that every instance using it publishes to
+    /// and lists, so each lists the others' events. While Redis cannot be
+    /// reached, publishing fails (the routes log and count it) and GET
+    /// /events answers 503. Redis commands carry no trace context (RESP has
+    /// no headers): an event carries its request's traceparent in its
+    /// metadata instead.
+    [[nodiscard]] any_event_bus event_bus() {
+        return any_event_bus(std::in_place_type<apikit::events::redis_bus>, conn_);
     }
 
 private:

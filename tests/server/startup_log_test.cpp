@@ -117,8 +117,8 @@ TEST_CASE("apikit-server: stdout is JSON lines only, from start-up to stop") {
     auto const& warning = start.front();
     CHECK(warning.at("level").as_string() == "warn");
     CHECK(warning.at("message").as_string() ==
-          "Redis is unreachable: requests are let through unlimited, and sign-ins fail, until "
-          "it is back");
+          "Redis is unreachable: requests are let through unlimited, and sign-ins and events "
+          "fail, until it is back");
     CHECK(warning.at("context").at("redis").as_string() == redis_url);
     CHECK_FALSE(warning.at("context").at("error").as_string().empty());
 #else
