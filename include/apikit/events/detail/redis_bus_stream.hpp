@@ -32,6 +32,7 @@ struct stream_entry {
     position pos;
     std::optional<std::string_view> type; ///< unset: no `type` field
     std::optional<std::string_view> body; ///< unset: no `event` field, or trimmed
+    bool trimmed = false;                 ///< `[id, nil]`: the event is gone
 };
 
 [[nodiscard]] inline boost::system::error_code reply_error(redis::reply const& r) noexcept {
@@ -49,8 +50,10 @@ struct stream_entry {
         return make_error_code(redis::error::unexpected_reply);
     out.pos = *pos;
     auto const& fields = r.elements()[1];
-    if (fields.is_nil())
+    if (fields.is_nil()) {
+        out.trimmed = true;
         return out;
+    }
     if (!fields.is_array() || fields.elements().size() % 2 != 0)
         return make_error_code(redis::error::unexpected_reply);
     auto const f = fields.elements();

@@ -146,7 +146,8 @@ private:
                     return;
                 if (ec == boost::asio::error::operation_aborted || ec == redis::error::closed)
                     return self->stopped_.store(true, std::memory_order_release);
-                if (ec || r.is_error())
+                // BUSYGROUP: the group to join exists, as it should.
+                if (ec || (r.is_error() && !r.is_error_code("BUSYGROUP")))
                     return self->fail();
                 next(std::move(r));
             });
@@ -197,9 +198,12 @@ private:
                  count(&redis_counters::dropped, c->deleted);
                  count(&redis_counters::claimed, c->entries.size());
                  claim_cursor_ = std::string(c->cursor);
-                 if (claim_cursor_ == "0-0")
+                 // A round ends when the cursor comes back to 0-0; then a read,
+                 // whatever the interval (0 would claim for ever).
+                 bool const round_done = claim_cursor_ == "0-0";
+                 if (round_done)
                      next_claim_ = std::chrono::steady_clock::now() + settings_.claim_interval;
-                 deliver(c->entries, [this] { next(); });
+                 deliver(c->entries, [this, round_done] { round_done ? read() : claim(); });
              });
     }
 
@@ -235,17 +239,18 @@ private:
 
     // False when the entry is to stay pending (its subscriber threw).
     bool handle(stream_entry const& e) {
-        if (!e.body) {
+        if (e.trimmed) {
             count(&redis_counters::dropped);
             return true;
         }
-        auto const type =
-            e.type ? type_name::parse(*e.type) : result<type_name>(error::invalid_type_name);
-        if (type && !pattern_.matches(*type)) {
-            count(&redis_counters::skipped);
-            return true;
+        if (e.type) {
+            auto const type = type_name::parse(*e.type);
+            if (type && !pattern_.matches(*type)) {
+                count(&redis_counters::skipped);
+                return true;
+            }
         }
-        auto ev = events::parse_event(*e.body);
+        auto ev = e.body ? events::parse_event(*e.body) : result<event>(error::missing_member);
         if (!ev) {
             // Not an event apikit wrote: no subscriber can use it, ever.
             count(&redis_counters::failed);
