@@ -281,7 +281,8 @@ TEST_CASE("scrapes while other threads update and add series see consistent fami
     scraper.join();
     CHECK(inconsistent.load() == 0);
     std::uint64_t total = 0;
-    for (auto const& s : reg.collect().front().series)
+    auto const all = reg.collect();
+    for (auto const& s : all.front().series)
         total += s.histogram.count;
     CHECK(total == 3 * 2000);
 }
