@@ -39,6 +39,21 @@ std::shared_ptr<lg_writer> lg_quiet_writer(apikit::memory_sink const& sink) {
                                          .flush_interval = std::chrono::hours(1)});
 }
 
+/// A logger on a manual clock, writing to memory through a writer that
+/// batches until flushed.
+struct lg_fixture {
+    explicit lg_fixture(obs::level min) : log(writer, min, apikit::clock_ref(clock)) {}
+    /// The lines written so far (flushed first).
+    std::vector<std::string> lines() {
+        writer->flush();
+        return sink.lines();
+    }
+    apikit::memory_sink sink;
+    lg_manual clock{lg_t0};
+    std::shared_ptr<lg_writer> writer = lg_quiet_writer(sink);
+    lg_logger log;
+};
+
 /// Checks that `line` is one JSON object with exactly the four members in
 /// order (timestamp: RFC 3339 UTC with milliseconds; level: a level's name;
 /// message: a string; context: an object), and returns it.
@@ -134,10 +149,8 @@ TEST_CASE("logger writes the reference's line exactly") {
 }
 
 TEST_CASE("logger: levels below the minimum are dropped, and the minimum changes at run time") {
-    lg_manual clock(lg_t0);
-    apikit::memory_sink sink;
-    auto const writer = lg_quiet_writer(sink);
-    lg_logger log(writer, obs::level::info, apikit::clock_ref(clock));
+    lg_fixture f(obs::level::info);
+    auto& log = f.log;
     CHECK(log.min_level() == obs::level::info);
     CHECK_FALSE(log.enabled(obs::level::debug));
     CHECK(log.enabled(obs::level::warn));
@@ -152,9 +165,8 @@ TEST_CASE("logger: levels below the minimum are dropped, and the minimum changes
     log.min_level(obs::level::error);
     log.warn("w2");
     log.log(obs::level::error, "e2");
-    writer->flush();
     std::vector<std::string> seen;
-    for (auto const& l : sink.lines()) {
+    for (auto const& l : f.lines()) {
         auto const o = lg_checked(l);
         seen.push_back(std::string(o.at("level").as_string()) + ":" +
                        std::string(o.at("message").as_string()));
@@ -164,35 +176,31 @@ TEST_CASE("logger: levels below the minimum are dropped, and the minimum changes
 }
 
 TEST_CASE("logger: a fatal line is written before the call returns") {
-    apikit::memory_sink sink;
-    lg_manual clock(lg_t0);
-    lg_logger log(lg_quiet_writer(sink), obs::level::info, apikit::clock_ref(clock));
-    log.error("batched");
-    CHECK(sink.writes() == 0); // the writer batches for an hour
-    log.fatal("going down", {{"reason", "disk"}});
-    REQUIRE(sink.lines().size() == 2);
-    CHECK(lg_checked(sink.lines()[1]).at("level") == "fatal");
+    lg_fixture f(obs::level::info);
+    f.log.error("batched");
+    CHECK(f.sink.writes() == 0); // the writer batches for an hour
+    f.log.fatal("going down", {{"reason", "disk"}});
+    auto const lines = f.sink.lines(); // not flushed by the test
+    REQUIRE(lines.size() == 2);
+    CHECK(lg_checked(lines[1]).at("level") == "fatal");
 }
 
 TEST_CASE("logger: secrets are redacted in the context and in the call's fields") {
-    apikit::memory_sink sink;
-    lg_manual clock(lg_t0);
-    auto const writer = lg_quiet_writer(sink);
-    lg_logger log(writer, obs::level::trace, apikit::clock_ref(clock));
+    lg_fixture f(obs::level::trace);
     lg_job job;
     job.ctx.set("Authorization", "Bearer eyJsecret");
     job.ctx.set("user_id", "user_1");
-    log.info(job, "login",
-             {{"password", "hunter2"},
-              {"refresh_token", "rt_secret"},
-              {"Set-Cookie", "sid=secret"},
-              {"api_key", 12345},
-              {"email", "ada@example.com"}});
-    writer->flush();
-    auto const text = sink.text();
+    f.log.info(job, "login",
+               {{"password", "hunter2"},
+                {"refresh_token", "rt_secret"},
+                {"Set-Cookie", "sid=secret"},
+                {"api_key", 12345},
+                {"email", "ada@example.com"}});
+    auto const lines = f.lines();
+    auto const text = f.sink.text();
     for (auto const* secret : {"eyJsecret", "hunter2", "rt_secret", "sid=secret", "12345"})
         CHECK_MESSAGE(text.find(secret) == std::string::npos, secret);
-    auto const ctx = lg_checked(sink.lines().at(0)).at("context").as_object();
+    auto const ctx = lg_checked(lines.at(0)).at("context").as_object();
     CHECK(ctx.at("Authorization") == "[REDACTED]");
     CHECK(ctx.at("password") == "[REDACTED]");
     CHECK(ctx.at("refresh_token") == "[REDACTED]");
@@ -203,20 +211,17 @@ TEST_CASE("logger: secrets are redacted in the context and in the call's fields"
 }
 
 TEST_CASE("logger: a field set once in the request's context is in every later line") {
-    apikit::memory_sink sink;
-    lg_manual clock(lg_t0);
-    auto const writer = lg_quiet_writer(sink);
-    lg_logger log(writer, obs::level::info, apikit::clock_ref(clock));
+    lg_fixture f(obs::level::info);
+    auto& log = f.log;
     lg_job job;
     job.ctx.set("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
     log.info(job, "started");
     job.ctx.set("order_id", "order_7");
     log.info(job, "charged", {{"amount_cents", 1299}});
-    clock.advance(std::chrono::milliseconds(5));
+    f.clock.advance(std::chrono::milliseconds(5));
     log.warn(job.ctx, "slow", {{"duration_ms", 234.5}});
     log.info("outside the request");
-    writer->flush();
-    auto const lines = sink.lines();
+    auto const lines = f.lines();
     REQUIRE(lines.size() == 4);
     auto const c0 = lg_checked(lines[0]).at("context").as_object();
     CHECK(c0 == json::object{{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}});
