@@ -321,6 +321,21 @@ TEST_CASE("event: a document that is not an envelope is refused, naming the memb
                "/metadata/traceparent"},
              r{envelope_with("metadata.traceparent", "1"), error::invalid_metadata,
                "/metadata/traceparent"},
+             r{envelope_with("metadata.traceparent",
+                             "\"00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01\""),
+               error::invalid_metadata, "/metadata/traceparent"},
+             r{envelope_with("metadata.traceparent",
+                             "\"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\""),
+               error::invalid_metadata, "/metadata/traceparent"},
+             r{envelope_with("metadata.traceparent",
+                             "\"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01\""),
+               error::invalid_metadata, "/metadata/traceparent"},
+             r{envelope_with("metadata.traceparent",
+                             "\" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\""),
+               error::invalid_metadata, "/metadata/traceparent"},
+             r{envelope_with("metadata.traceparent",
+                             "\"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra\""),
+               error::invalid_metadata, "/metadata/traceparent"},
          })
         check_refused(c);
 }
@@ -356,6 +371,15 @@ TEST_CASE("event: a timestamp that is not an RFC 3339 date-time apikit can hold 
     }
     check_refused(
         {envelope_with("timestamp", "1705312800"), error::invalid_timestamp, "/timestamp"});
+}
+
+TEST_CASE("event: a later traceparent version is carried, as W3C trace context reads it") {
+    auto const e = events::parse_event(
+        envelope_with("metadata.traceparent",
+                      R"("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")"));
+    REQUIRE(e);
+    CHECK(e->metadata.traceparent ==
+          "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future");
 }
 
 TEST_CASE("event: check_event holds a hand-made event to parse_event's rules") {

@@ -31,8 +31,9 @@
 // to the millisecond in UTC; invalid_timestamp); `metadata` an object whose
 // correlation_id is a string, whose source is a non-empty URI-reference (it
 // becomes the CloudEvents `source`), whose trace_id, when present, is 32
-// lower-case hex digits not all zero and whose traceparent is 55–512 visible
-// ASCII characters (invalid_metadata, or missing_member). The overloads that
+// lower-case hex digits not all zero and whose traceparent is a W3C
+// traceparent (obs::parse_traceparent; at most 512 characters)
+// (invalid_metadata, or missing_member). The overloads that
 // take `std::string& at` also say where: the JSON Pointer of the member at
 // fault (`/metadata/source`), empty for the whole document. parse_event
 // reads what it is given: bound the text's size before (a request body

@@ -7,7 +7,9 @@
 // came in. Pure functions.
 
 #include <apikit/core/error.hpp>
+#include <apikit/core/http_grammar.hpp>
 #include <apikit/events/error.hpp>
+#include <apikit/obs/trace_context.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
@@ -24,8 +26,8 @@ namespace apikit::events::detail {
 /// The longest event id: room for any UUID, ULID or prefixed id with plenty
 /// to spare, short enough to be a key and a log field.
 inline constexpr std::size_t max_id_size = 256;
-/// The longest `traceparent` carried: version 00 is 55 characters; later
-/// versions may append fields.
+/// The longest `traceparent` carried: version 00 is 55 characters; a later
+/// version may append fields.
 inline constexpr std::size_t max_traceparent_size = 512;
 
 // The known members of `metadata`, in the order they are written.
@@ -46,13 +48,6 @@ inline constexpr std::array<std::string_view, 4> metadata_members = {"correlatio
     return true;
 }
 
-[[nodiscard]] constexpr bool is_lower_hex(std::string_view s) noexcept {
-    for (char const c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    return true;
-}
-
 /// An event id: 1 to 256 visible ASCII characters (`evt_…` for the events
 /// apikit makes, anything of that form for those it reads).
 [[nodiscard]] constexpr bool valid_id(std::string_view s) noexcept {
@@ -67,13 +62,15 @@ inline constexpr std::array<std::string_view, 4> metadata_members = {"correlatio
 
 /// A W3C trace-id as logs write it: 32 lower-case hex digits, not all zero.
 [[nodiscard]] constexpr bool valid_trace_id(std::string_view s) noexcept {
-    return s.size() == 32 && is_lower_hex(s) && s.find_first_not_of('0') != std::string_view::npos;
+    return obs::trace_id::from_hex(s).has_value();
 }
 
-/// A `traceparent` as carried (obs::parse_traceparent interprets it): 55 to
-/// 512 visible ASCII characters.
-[[nodiscard]] constexpr bool valid_traceparent(std::string_view s) noexcept {
-    return s.size() >= 55 && s.size() <= max_traceparent_size && is_visible_ascii(s);
+/// A W3C `traceparent` (obs::parse_traceparent's rules: version 00 exactly,
+/// a later version's fields read as 00's), with no surrounding space, of at
+/// most 512 characters.
+[[nodiscard]] inline bool valid_traceparent(std::string_view s) noexcept {
+    return s.size() <= max_traceparent_size && grammar::trim_ows(s).size() == s.size() &&
+           obs::parse_traceparent(s).has_value();
 }
 
 // Where a refusal happened: a JSON Pointer (RFC 6901), written only when the
