@@ -191,11 +191,9 @@ TEST_CASE_TEMPLATE("bus: a slow subscriber blocks neither the publisher nor othe
 
     if constexpr (bus_fixture<Bus>::drops_when_slow) {
         // Its buffer of 4 took 1 to 4; drop_newest dropped 5 to 9.
-        auto const st = s1.stats();
+        auto const st = f.bus.stats();
         CHECK(st.dropped == 5);
-        CHECK(st.depth == 4);
-        CHECK(s2.stats().dropped == 0);
-        CHECK(f.bus.stats().dropped == 5);
+        CHECK(st.queue_depth == 4);
     }
     {
         std::lock_guard lk(m);

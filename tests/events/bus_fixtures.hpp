@@ -12,6 +12,7 @@
 #define APIKIT_TESTS_EVENTS_BUS_FIXTURES_HPP
 
 #include <apikit/core/random.hpp>
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/bus.hpp>
 #include <apikit/events/event.hpp>
 #include <apikit/events/memory_bus.hpp>
@@ -37,6 +38,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -96,16 +98,32 @@ struct collector {
     std::vector<item> got;
 };
 
+/// The buses of the suite: each bus, and each behind an any_bus.
+struct any_memory_bus {};
+struct any_redis_bus {};
+
 template <class Bus>
 struct bus_fixture;
 
-template <>
-struct bus_fixture<events::memory_bus> {
+template <class Bus>
+struct memory_fixture {
     static constexpr bool answers_later = false;
     /// A subscriber that falls behind loses events (its overflow policy).
     static constexpr bool drops_when_slow = true;
 
-    events::memory_bus bus;
+    Bus bus = [] {
+        if constexpr (std::is_same_v<Bus, events::memory_bus>)
+            return events::memory_bus();
+        else
+            return events::any_bus(std::in_place_type<events::memory_bus>);
+    }();
+
+    events::memory_bus& memory() {
+        if constexpr (std::is_same_v<Bus, events::memory_bus>)
+            return bus;
+        else
+            return *bus.template target<events::memory_bus>();
+    }
 
     /// Subscribers run on threads of their own already.
     void run_in_background() {}
@@ -116,21 +134,35 @@ struct bus_fixture<events::memory_bus> {
         while (!done()) {
             if (std::chrono::steady_clock::now() > end)
                 return false;
-            (void)bus.wait_idle(10ms);
+            (void)memory().wait_idle(10ms);
             std::this_thread::yield();
         }
         return true;
     }
 };
 
-#if APIKIT_TEST_WITH_REDIS
 template <>
-struct bus_fixture<events::redis_bus> : redis_test::shared_connection {
+struct bus_fixture<events::memory_bus> : memory_fixture<events::memory_bus> {};
+template <>
+struct bus_fixture<any_memory_bus> : memory_fixture<events::any_bus> {};
+
+#if APIKIT_TEST_WITH_REDIS
+template <class Bus>
+struct redis_fixture : redis_test::shared_connection {
     static constexpr bool answers_later = true;
     /// A subscriber that falls behind reads later: the events wait in Redis.
     static constexpr bool drops_when_slow = false;
 
-    events::redis_bus bus{conn, {.stream = apikit::random_id("test-"), .poll_interval = 1ms}};
+    static events::redis_bus_options options() {
+        return {.stream = apikit::random_id("test-"), .poll_interval = 1ms};
+    }
+
+    Bus bus = [this] {
+        if constexpr (std::is_same_v<Bus, events::redis_bus>)
+            return events::redis_bus(conn, options());
+        else
+            return events::any_bus(std::in_place_type<events::redis_bus>, conn, options());
+    }();
 
     /// From now on two threads run the io_context (a subscriber may hold
     /// one), and until() only waits.
@@ -143,7 +175,7 @@ struct bus_fixture<events::redis_bus> : redis_test::shared_connection {
             });
     }
 
-    ~bus_fixture() {
+    ~redis_fixture() {
         stop.store(true);
         guard.reset();
         for (auto& t : runners)
@@ -167,6 +199,11 @@ struct bus_fixture<events::redis_bus> : redis_test::shared_connection {
     std::atomic<bool> stop{false};
     std::vector<std::thread> runners;
 };
+
+template <>
+struct bus_fixture<events::redis_bus> : redis_fixture<events::redis_bus> {};
+template <>
+struct bus_fixture<any_redis_bus> : redis_fixture<events::any_bus> {};
 #endif
 
 // A handler's one answer, handed from whichever thread ran it.
@@ -199,19 +236,20 @@ struct answer {
     }
 };
 
-template <class Bus>
-apikit::result<events::position> publish(bus_fixture<Bus>& f, events::event const& e) {
-    static_assert(events::bus<Bus>, "bus_test::publish's Bus must model apikit::events::bus");
+template <class Fixture>
+apikit::result<events::position> publish(Fixture& f, events::event const& e) {
+    static_assert(events::bus<decltype(f.bus)>,
+                  "bus_test::publish's bus must model apikit::events::bus");
     answer<events::position> a;
     f.bus.async_publish(e, [&](boost::system::error_code ec, events::position p) { a.set(ec, p); });
     return a.get(f);
 }
 
-template <class Bus>
-apikit::result<events::page> list(bus_fixture<Bus>& f, std::size_t limit,
+template <class Fixture>
+apikit::result<events::page> list(Fixture& f, std::size_t limit,
                                   std::optional<events::position> before = {}) {
-    static_assert(events::event_log<Bus>,
-                  "bus_test::list's Bus must model apikit::events::event_log");
+    static_assert(events::event_log<decltype(f.bus)>,
+                  "bus_test::list's bus must model apikit::events::event_log");
     answer<events::page> a;
     f.bus.async_list(limit, before, [&](boost::system::error_code ec, events::page p) {
         a.set(ec, std::move(p));
@@ -222,12 +260,16 @@ apikit::result<events::page> list(bus_fixture<Bus>& f, std::size_t limit,
 } // namespace bus_test
 
 TYPE_TO_STRING(apikit::events::memory_bus);
+TYPE_TO_STRING(bus_test::any_memory_bus);
 
 #if APIKIT_TEST_WITH_REDIS
 TYPE_TO_STRING(apikit::events::redis_bus);
-#define APIKIT_EVENTS_BUSES apikit::events::memory_bus, apikit::events::redis_bus
+TYPE_TO_STRING(bus_test::any_redis_bus);
+#define APIKIT_EVENTS_BUSES                                                                        \
+    apikit::events::memory_bus, apikit::events::redis_bus, bus_test::any_memory_bus,               \
+        bus_test::any_redis_bus
 #else
-#define APIKIT_EVENTS_BUSES apikit::events::memory_bus
+#define APIKIT_EVENTS_BUSES apikit::events::memory_bus, bus_test::any_memory_bus
 #endif
 
 #endif

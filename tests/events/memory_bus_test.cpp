@@ -1,11 +1,12 @@
 // What the memory bus adds to the conformance suite: its overflow policies,
 // its bounded history, its positions on a clock that stalls or steps back,
 // its figures, and publishers and subscribers on many threads at once
-// (std::thread: this file runs under ThreadSanitizer).
+// (std::thread: this file runs under ThreadSanitizer); and any_bus over it.
 #include "bus_fixtures.hpp"
 
 #include <apikit/core/clock.hpp>
 #include <apikit/core/clock_ref.hpp>
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/memory_bus.hpp>
 
 #include <doctest/doctest.h>
@@ -226,4 +227,33 @@ TEST_CASE("memory_bus: destroying the bus ends its subscriptions; they may outli
     CHECK(got.size() == 1);
     s.unsubscribe();
     CHECK_FALSE(s.active());
+}
+
+TEST_CASE("any_bus: empty until given a bus; answers within the call over a memory bus") {
+    events::any_bus empty;
+    CHECK_FALSE(empty);
+    events::any_bus bus(std::in_place_type<events::memory_bus>,
+                        events::memory_bus_options{.history = 2});
+    REQUIRE(bus);
+    CHECK(bus.synchronous());
+    REQUIRE(bus.target<events::memory_bus>() != nullptr);
+    CHECK(bus.target<events::any_bus>() == nullptr);
+    int calls = 0;
+    for (int i = 0; i < 3; ++i)
+        bus.async_publish(make("user.created", i),
+                          [&](boost::system::error_code ec, events::position) {
+                              CHECK_FALSE(ec);
+                              ++calls;
+                          });
+    CHECK(calls == 3); // within each call
+    bus.async_list(10, {}, [&](boost::system::error_code ec, events::page p) {
+        CHECK_FALSE(ec);
+        CHECK(p.events.size() == 2); // its history of 2
+        ++calls;
+    });
+    CHECK(calls == 4);
+    CHECK(bus.stats().published == 3);
+    events::any_bus moved = std::move(bus);
+    CHECK(moved);
+    CHECK_FALSE(bus); // NOLINT(bugprone-use-after-move): moved from is empty
 }
