@@ -13,6 +13,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -21,19 +22,31 @@
 
 namespace apikit::obs::detail {
 
-/// FNV-1a over the values, each followed by a 0xff byte (which UTF-8 never
-/// holds), so ("ab","c") and ("a","bc") differ.
+/// A hash of the values, eight bytes at a time (a multiply and a rotate
+/// each, as wyhash and rapidhash mix): the RED middleware hashes four short
+/// values per response, which byte-at-a-time FNV-1a took 30 ns over. Each
+/// value's length goes in first, so ("ab","c") and ("a","bc") differ.
 [[nodiscard]] inline std::uint64_t hash_values(std::span<std::string_view const> values) noexcept {
-    std::uint64_t h = 14695981039346656037ull;
+    constexpr std::uint64_t k = 0x9e3779b97f4a7c15ull;
+    std::uint64_t h = 0x243f6a8885a308d3ull;
+    auto const mix = [&h](std::uint64_t w) { h = std::rotl((h ^ w) * k, 29); };
     for (auto v : values) {
-        for (unsigned char c : v) {
-            h ^= c;
-            h *= 1099511628211ull;
+        mix(v.size());
+        auto const* p = v.data();
+        auto n = v.size();
+        for (; n >= 8; p += 8, n -= 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p, 8);
+            mix(w);
         }
-        h ^= 0xff;
-        h *= 1099511628211ull;
+        if (n > 0) { // byte by byte: a memcpy of a run-time length is a call
+            std::uint64_t w = 0;
+            for (std::size_t i = 0; i < n; ++i)
+                w |= std::uint64_t(static_cast<unsigned char>(p[i])) << (8 * i);
+            mix(w);
+        }
     }
-    return h;
+    return h ^ (h >> 32);
 }
 
 template <class Series>
