@@ -123,7 +123,7 @@ TEST_CASE("memory_bus: a subscriber may unsubscribe itself and publish from its 
     CHECK(echoes.ns() == std::vector<int>{1});
 }
 
-TEST_CASE("memory_bus: the history keeps the last N events; an older cursor finds nothing") {
+TEST_CASE("memory_bus: the history keeps the last N events, and an older cursor finds nothing") {
     events::memory_bus bus({.history = 3});
     std::vector<events::position> p;
     for (int i = 0; i < 5; ++i)
@@ -215,7 +215,7 @@ TEST_CASE("memory_bus: publishers and subscribers on many threads lose nothing t
     CHECK(st.dropped == 0);
 }
 
-TEST_CASE("memory_bus: destroying the bus ends its subscriptions; they may outlive it") {
+TEST_CASE("memory_bus: destroying the bus ends its subscriptions, which may outlive it") {
     collector got;
     events::memory_bus::subscription s;
     {
@@ -229,7 +229,7 @@ TEST_CASE("memory_bus: destroying the bus ends its subscriptions; they may outli
     CHECK_FALSE(s.active());
 }
 
-TEST_CASE("any_bus: empty until given a bus; answers within the call over a memory bus") {
+TEST_CASE("any_bus: empty until given a bus, and answers within the call over a memory bus") {
     events::any_bus empty;
     CHECK_FALSE(empty);
     events::any_bus bus(std::in_place_type<events::memory_bus>,

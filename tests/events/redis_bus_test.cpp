@@ -105,7 +105,7 @@ TEST_CASE("redis bus: the consumers of one group share its events, each event to
     REQUIRE(f.until([&] { return pending(f, "mailer") == 0 && pending(f, "audit") == 0; }));
 }
 
-TEST_CASE("redis bus: a named group goes on from where it was; its own group starts anew") {
+TEST_CASE("redis bus: a named group goes on from where it was, and its own group starts anew") {
     fixture f;
     collector first, second;
     {
@@ -203,8 +203,8 @@ TEST_CASE("redis bus: an entry apikit did not write is left out of the log and a
     CHECK(n_of(page.events[0]) == 1);
 }
 
-TEST_CASE("redis bus: when Redis is down, publish and list are backend_unavailable; "
-          "subscriptions wait and go on") {
+TEST_CASE("redis bus: when Redis is down, publish and list are backend_unavailable, "
+          "and subscriptions wait and go on") {
     apikit_test::redis_server server;
     boost::asio::io_context io;
     redis::connection conn(io.get_executor(), redis_test::options_for(server.port()));
