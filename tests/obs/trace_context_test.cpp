@@ -7,6 +7,8 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
@@ -233,4 +235,46 @@ TEST_CASE("request_trace: a new trace has fresh ids, no parent and the sampling 
     CHECK(t.traceparent().substr(53) == "00");
     t.clear();
     CHECK_FALSE(t.valid());
+}
+
+TEST_CASE("hex: 8 characters at a time agree with the table on every byte in every place") {
+    namespace d = apikit::obs::detail;
+    // Each of the 8 places of a valid word holds each of the 256 byte values
+    // in turn: the word is valid exactly when the table says that byte is a
+    // digit, and then decodes to what the table decodes.
+    for (std::size_t place = 0; place < 8; ++place) {
+        for (unsigned c = 0; c < 256; ++c) {
+            char text[9] = "0f9a1b2c";
+            text[place] = static_cast<char>(c);
+            std::array<std::uint8_t, 4> words{};
+            bool const by_words = d::decode_hex(text, words);
+            bool by_table = true;
+            std::array<std::uint8_t, 4> table{};
+            for (std::size_t i = 0; i < 4; ++i)
+                by_table &= d::decode_hex_byte(text + 2 * i, table[i]);
+            CAPTURE(place);
+            CAPTURE(c);
+            REQUIRE(by_words == by_table);
+            if (by_table)
+                REQUIRE(words == table);
+        }
+    }
+    // Every byte value, in each of a word's 4 places, encodes as the table does.
+    for (std::size_t place = 0; place < 4; ++place) {
+        for (unsigned b = 0; b < 256; ++b) {
+            std::array<std::uint8_t, 4> bytes{0x00, 0x9f, 0xa0, 0xff};
+            bytes[place] = static_cast<std::uint8_t>(b);
+            char words[8];
+            d::encode_hex(bytes, words);
+            char table[8];
+            for (std::size_t i = 0; i < 4; ++i)
+                d::encode_hex_byte(bytes[i], table + 2 * i);
+            CAPTURE(place);
+            CAPTURE(b);
+            REQUIRE(std::string_view(words, 8) == std::string_view(table, 8));
+        }
+    }
+    // And at compile time, by table.
+    static_assert(obs::trace_id::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")->bytes[0] == 0x4b);
+    static_assert(obs::span_id::from_hex("00f067aa0ba902b7")->hex().view() == "00f067aa0ba902b7");
 }
