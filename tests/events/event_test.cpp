@@ -228,7 +228,7 @@ TEST_CASE("event: parse_event takes the members in any order and any RFC 3339 of
         std::string_view text;
         std::chrono::system_clock::time_point when;
     };
-    for (auto const& [text, when] : std::vector<stamp>{
+    for (auto const& s : std::vector<stamp>{
              {"2024-01-15T10:00:00Z", reference_time},
              {"2024-01-15t10:00:00z", reference_time},
              {"2024-01-15T10:00:00.5Z", reference_time + 500ms},
@@ -240,11 +240,11 @@ TEST_CASE("event: parse_event takes the members in any order and any RFC 3339 of
              {"1970-01-01T00:00:00Z", std::chrono::system_clock::time_point()},
              {"1969-12-31T23:59:59.999Z", std::chrono::system_clock::time_point() - 1ms},
          }) {
-        CAPTURE(text);
+        CAPTURE(s.text);
         auto const parsed =
-            events::parse_event(envelope_with("timestamp", "\"" + std::string(text) + "\""));
+            events::parse_event(envelope_with("timestamp", "\"" + std::string(s.text) + "\""));
         REQUIRE(parsed);
-        CHECK(parsed->timestamp == when);
+        CHECK(parsed->timestamp == s.when);
     }
 }
 
