@@ -109,12 +109,19 @@ TEST_CASE("memory_bus: a subscriber may unsubscribe itself and publish from its 
     auto echo = bus.subscribe("order.*", {}, echoes.subscriber());
     auto self = std::make_shared<events::memory_bus::subscription>();
     std::atomic<int> calls{0};
+    std::atomic<bool> unsubscribed{false};
     *self = bus.subscribe("user.*", {}, [&, self](events::event const& e, events::position) {
         ++calls;
         REQUIRE(bus.publish(make("order.placed", n_of(e))));
         self->unsubscribe(); // from its own thread: does not wait for itself
+        unsubscribed.store(true);
     });
     REQUIRE(bus.publish(make("user.created", 1)));
+    // The subscription left the bus: wait_idle no longer waits for it.
+    auto const end = std::chrono::steady_clock::now() + 20s;
+    while (!unsubscribed.load() && std::chrono::steady_clock::now() < end)
+        std::this_thread::yield();
+    REQUIRE(unsubscribed.load());
     REQUIRE(bus.wait_idle(20s));
     REQUIRE(bus.publish(make("user.created", 2)));
     REQUIRE(bus.wait_idle(20s));
