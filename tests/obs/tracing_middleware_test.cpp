@@ -224,3 +224,22 @@ TEST_CASE("tracing: new traces are unsampled when the options say so, a caller's
     CHECK_FALSE(tr_response_parent(tr_get(c, {})).sampled());
     CHECK(tr_response_parent(tr_get(c, {{"traceparent", std::string(tr_caller)}})).sampled());
 }
+
+namespace {
+/// Answers every request itself with a 401, before the handler.
+struct tr_refuse_all {
+    http::flow on_request(http::exchange& ex) const {
+        ex.response().error(apikit::errc::unauthorized);
+        return http::flow::respond;
+    }
+};
+} // namespace
+
+TEST_CASE("tracing: a response a later layer gave early carries the traceparent too") {
+    running_server server(test_options(), http::chain{http::request_id{}, obs::tracing{},
+                                                      tr_refuse_all{}, tracing_app()});
+    client c(server.port());
+    auto const r = tr_get(c, {{"traceparent", std::string(tr_caller)}});
+    CHECK(r.result_int() == 401);
+    CHECK(tr_response_parent(r).trace.hex().view() == tr_caller_trace);
+}

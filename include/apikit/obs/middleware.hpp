@@ -27,7 +27,10 @@
 // line and every line logged for the request carry them. Its `on_response`
 // gives every response `traceparent: 00-<trace id>-<server's span id>-<flags>`
 // (the caller's span id is never echoed: the caller learns which span
-// answered) and the `tracestate` when there is one.
+// answered) and the `tracestate` when there is one. A response hook runs for
+// the layers the request reached, so put `tracing` before any layer that may
+// answer early (a rate limiter's 429, a guard's 401), as above: then every
+// response carries a traceparent.
 //
 // What is propagated where:
 //
