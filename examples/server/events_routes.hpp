@@ -216,7 +216,7 @@ void add_events_routes(service_app& app, app_services<Logger> svc,
                                                                      boost::system::error_code ec,
                                                                      events::page const& page) {
             if (ec) {
-                if (ec == apikit::condition::backend_unavailable)
+                if (apikit::to_errc(ec) == apikit::errc::service_unavailable)
                     res.set("Retry-After", "1");
                 return res.error(api::api_error(ec));
             }

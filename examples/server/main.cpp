@@ -35,6 +35,10 @@
 #include <apikit/core/log_writer.hpp>
 #include <apikit/core/random.hpp>
 #include <apikit/obs/logger.hpp>
+#include <apikit/obs/metrics.hpp>
+#if APIKIT_SERVER_REDIS
+#include <apikit/obs/redis_metrics.hpp>
+#endif
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 
@@ -117,6 +121,7 @@ int run(sample::server_options const& o) {
     // server's own lines all keep its minimum level.
     parts.logger = std::make_shared<apikit::obs::logger>(parts.log, o.log_level);
     parts.observability = o.observability;
+    parts.metrics = std::make_shared<apikit::obs::registry>();
     std::vector<std::string_view> proxies(o.trusted_proxies.begin(), o.trusted_proxies.end());
     parts.trusted_proxies = rl::trusted_proxies::parse(proxies).value();
     parts.cursor_key = std::move(*secret);
@@ -137,6 +142,9 @@ int run(sample::server_options const& o) {
         // The events go to a Redis Stream every instance on this Redis
         // shares: GET /events on any of them lists all of theirs.
         parts.events = link.event_bus();
+        // The connection's USE metrics (in flight, errors, reconnects). The
+        // registry goes with the server, before the link.
+        (void)apikit::obs::add_redis_metrics(*parts.metrics, link.connection());
     }
 #endif
     // [auth]

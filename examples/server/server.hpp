@@ -51,6 +51,7 @@
 #include <apikit/obs/logger.hpp>
 #include <apikit/obs/metrics.hpp>
 #include <apikit/obs/middleware.hpp>
+#include <apikit/obs/server_metrics.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/client_key.hpp>
 #include <apikit/ratelimit/limit.hpp>
@@ -257,6 +258,7 @@ public:
         : parts_(checked(std::move(parts)))
         , cursors_(std::move(parts_.cursor_key))
         , http_(parts_.http, make_chain(parts_, cursors_))
+        , server_figures_(obs::add_server_metrics(*parts_.metrics, http_))
         , figures_(parts_.metrics->add_collector([this](obs::sample_writer& out) {
             report_service_figures(out, parts_.events, *parts_.log);
         })) {}
@@ -264,7 +266,10 @@ public:
     basic_server(basic_server const&) = delete;
     basic_server& operator=(basic_server const&) = delete;
 
-    ~basic_server() { parts_.metrics->remove_collector(figures_); }
+    ~basic_server() {
+        parts_.metrics->remove_collector(figures_);
+        parts_.metrics->remove_collector(server_figures_);
+    }
 
     /// Binds and listens; the error says why it cannot.
     [[nodiscard]] apikit::result<void> start() { return http_.start(); }
@@ -280,8 +285,9 @@ public:
     /// The parts, to reach a backend (`parts().users.target<S>()`); not to
     /// replace one while the server runs.
     [[nodiscard]] parts_type& parts() noexcept { return parts_; }
-    /// The logger every line of the server goes through.
-    [[nodiscard]] logger_type const& logger() const noexcept { return *parts_.logger; }
+    /// The logger every line of the server goes through (its level may be
+    /// changed while the server runs).
+    [[nodiscard]] logger_type& logger() const noexcept { return *parts_.logger; }
     /// The metrics GET /metrics shows.
     [[nodiscard]] obs::registry& metrics() noexcept { return *parts_.metrics; }
     /// The HTTP server, for its figures.
@@ -304,7 +310,8 @@ private:
     parts_type parts_; // first: the chain refers to it
     api::signed_cursor cursors_;
     http::server<chain_type<Clock, Sink>> http_;
-    obs::collector_id figures_;
+    obs::collector_id server_figures_; // the server's USE metrics
+    obs::collector_id figures_;        // the bus's and the log's
 };
 
 /// The server apikit-server runs.

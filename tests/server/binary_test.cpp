@@ -147,7 +147,9 @@ TEST_CASE("apikit-server: a bad command line exits 2 with a message on stderr") 
                                                                   {"--bogus"},
                                                                   {"--address", "example.com"},
                                                                   {"--port"},
-                                                                  {"--cursor-key", "short"}}) {
+                                                                  {"--cursor-key", "short"},
+                                                                  {"--log-level", "loud"},
+                                                                  {"--observability", "maybe"}}) {
         CAPTURE(args.front());
         test_process::child server(binary, args, test_process::child::stderr_to::pipe);
         auto const status = server.wait_exit(10s);

@@ -7,6 +7,7 @@
 // and an access log kept in memory; its users in memory, or in a store that
 // answers later from a thread of its own.
 
+#include "any_event_bus.hpp"
 #include "any_refresh_store.hpp"
 #include "auth_service.hpp"
 #include "later_store.hpp"
@@ -21,6 +22,7 @@
 #include <apikit/core/clock_ref.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
+#include <apikit/obs/level.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 #include <apikit/ratelimit/memory_store.hpp>
@@ -79,6 +81,21 @@ enum class users_in {
     later,  ///< later_user_store: every route suspends and is resumed
 };
 
+/// A fixture server's make-up, for the tests that need more than the
+/// positional constructor says.
+struct server_setup {
+    unsigned threads = 1;
+    std::optional<sample::rate_limit_spec> limit;
+    users_in users = users_in::memory;
+    std::shared_ptr<sample::auth_service> auth;
+    /// The logger's minimum level: every line's, the access log's included.
+    apikit::obs::level log_level = apikit::obs::level::info;
+    /// false: `--observability off`.
+    bool observability = true;
+    /// The events' bus; empty: the server's default (memory).
+    std::optional<sample::any_event_bus> events;
+};
+
 class running_server {
 public:
     using clock_type = apikit::manual_clock<sys>;
@@ -93,7 +110,10 @@ public:
                             std::optional<sample::rate_limit_spec> limit = std::nullopt,
                             users_in users = users_in::memory,
                             std::shared_ptr<sample::auth_service> auth = nullptr)
-        : server_(parts(threads, limit, users, std::move(auth))) {
+        : running_server(server_setup{threads, limit, users, std::move(auth),
+                                      apikit::obs::level::info, true, std::nullopt}) {}
+
+    explicit running_server(server_setup setup) : server_(parts(std::move(setup))) {
         auto const started = server_.start();
         REQUIRE(started.has_value());
     }
@@ -113,6 +133,8 @@ public:
     later_store* later() noexcept { return server_.parts().users.target<later_store>(); }
     /// The server's authentication: keys, tokens, refresh tokens.
     sample::auth_service& auth() noexcept { return *server_.parts().auth; }
+    /// The server itself: its logger, its metrics.
+    server_type& server() noexcept { return server_; }
 
     /// An access token of the server's for `subject` with `scopes`, as
     /// POST /auth/login would issue (the subject need not be a user: no
@@ -127,22 +149,25 @@ public:
     }
 
 private:
-    server_type::parts_type parts(unsigned threads, std::optional<sample::rate_limit_spec> limit,
-                                  users_in users, std::shared_ptr<sample::auth_service> auth) {
+    server_type::parts_type parts(server_setup s) {
         namespace rl = apikit::ratelimit;
         server_type::parts_type p;
         p.http.address = "127.0.0.1";
         p.http.port = 0;
-        p.http.threads = threads;
+        p.http.threads = s.threads;
         p.http.handle_signals = false; // the test process's signals are the test runner's
         p.log = std::make_shared<apikit::log_writer<apikit::memory_sink>>(sink_);
-        p.auth = auth ? std::move(auth) : test_auth();
+        p.logger = std::make_shared<server_type::logger_type>(p.log, s.log_level);
+        p.observability = s.observability;
+        if (s.events)
+            p.events = std::move(*s.events);
+        p.auth = s.auth ? std::move(s.auth) : test_auth();
         // No login limit: tests sign in more often than a client may.
-        if (limit)
+        if (s.limit)
             p.rate_limit = rl::basic_any_limiter<clock_ref>(
                 std::in_place_type<rl::limiter<rl::memory_store, clock_ref>>,
-                sample::rate_limit_policy(*limit), clock_ref(clock_));
-        if (users == users_in::later)
+                sample::rate_limit_policy(*s.limit), clock_ref(clock_));
+        if (s.users == users_in::later)
             p.users = sample::any_user_store(std::in_place_type<later_store>, clock_ref(clock_));
         else
             p.users = sample::any_user_store(

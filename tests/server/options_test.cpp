@@ -170,3 +170,40 @@ TEST_CASE("options: a bad rate limit, Redis URL or proxy is refused with a messa
         CHECK(refusal({"--trusted-proxy", proxy}).starts_with("--trusted-proxy: '"));
     }
 }
+
+TEST_CASE("options: --log-level takes a level's name, without case; --observability on or off") {
+    using apikit::obs::level;
+    auto const defaults = parse({});
+    REQUIRE(defaults.has_value());
+    CHECK(defaults->log_level == level::info);
+    CHECK(defaults->observability);
+
+    for (auto const& [name, expected] :
+         std::vector<std::pair<char const*, level>>{{"trace", level::trace},
+                                                    {"debug", level::debug},
+                                                    {"info", level::info},
+                                                    {"WARN", level::warn},
+                                                    {"warning", level::warn},
+                                                    {"error", level::error},
+                                                    {"Fatal", level::fatal}}) {
+        CAPTURE(name);
+        auto const r = parse({"--log-level", name});
+        REQUIRE(r.has_value());
+        CHECK(r->log_level == expected);
+    }
+    auto const inline_form = parse({"--log-level=debug", "--observability=off"});
+    REQUIRE(inline_form.has_value());
+    CHECK(inline_form->log_level == level::debug);
+    CHECK_FALSE(inline_form->observability);
+    CHECK(parse({"--observability", "off", "--observability", "on"})->observability);
+
+    CHECK(refusal({"--log-level", "verbose"}) ==
+          "--log-level: 'verbose' is not one of trace, debug, info, warn, error, fatal");
+    CHECK(refusal({"--log-level", "off"}) ==
+          "--log-level: 'off' is not one of trace, debug, info, warn, error, fatal");
+    CHECK(refusal({"--log-level="}) ==
+          "--log-level: '' is not one of trace, debug, info, warn, error, fatal");
+    CHECK(refusal({"--log-level"}) == "--log-level needs a value");
+    CHECK(refusal({"--observability", "no"}) == "--observability: 'no' is not on or off");
+    CHECK(refusal({"--observability"}) == "--observability needs a value");
+}
