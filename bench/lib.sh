@@ -57,6 +57,7 @@ bench_init() {
         [[ -x $bin ]] || die "missing $bin: build the bench preset first (./dev bench does)"
     done
     command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+    command -v openssl >/dev/null || die "openssl is not installed (apt-get install openssl)"
     build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
     [[ $build_type == Release ]] ||
         warn "$build_dir is a \"${build_type:-?}\" build, not Release: its figures mean little"
@@ -131,23 +132,17 @@ start_server() {
 # $APIKIT_BENCH_SERVER_ARGS as further flags), creates the 20 users (each
 # with a password), signs the first one in (sign_in) and captures the raw
 # response of each route into $out/<route name>.http, /users with the token.
-# Sets $sample_port and $sample_pid.
+# Sets $sample_port and $sample_pid. Its access tokens are signed with an
+# RS256 key of the run's ($work/jwt.pem, as the server would make one), so
+# that start_sample_off's server accepts them too.
 # shellcheck disable=SC2034 # the pid is for the caller
 start_sample() {
     sample_port=$(client free-port)
-    local extra=()
-    read -r -a extra <<<"${APIKIT_BENCH_SERVER_ARGS:-}"
-    # The rate limiter stays on, doing its whole work for every /users
-    # request, with a bucket no benchmark drains (the server's own default,
-    # 100 per client, would answer 429s after a tenth of a second).
-    start_server apikit-server "$sample_port" "$@" "$server_bin" --address 127.0.0.1 \
-        --port "$sample_port" --threads 1 --rate-limit 1000000000:1000000000 "${extra[@]}"
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/jwt.pem" 2>/dev/null ||
+        die "openssl could not make the signing key"
+    start_sample_server apikit-server "$sample_port" "$@"
     sample_pid=$started_pid
-    # Each sign-up hashes its password on the server's KDF pool (tens of
-    # milliseconds each): a second or so, before anything is measured.
-    client request --port "$sample_port" --method POST --target /users --count 20 --expect 201 \
-        --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}","password":"bench-password-{i}"}' ||
-        die "could not create the 20 users"
+    create_users "$sample_port"
     sign_in
     local i
     for i in "${!routes[@]}"; do
@@ -159,6 +154,53 @@ start_sample() {
     local users_on_page
     users_on_page=$(grep -o '"id":"user_' "$out/users.http" | wc -l)
     ((users_on_page == 20)) || die "GET /users?limit=20 returned $users_on_page users, not 20"
+}
+
+# start_sample_off: a second sample server, the same but for
+# `--observability off` (no trace context, no RED metrics, no log line of any
+# request): the issue's "within 5% of the same server with them off" is
+# measured against it, in the same rounds. It gets 20 users of its own, made
+# as start_sample makes them, and accepts the token sign_in got (one key).
+# Call after start_sample. Sets $sample_off_port and $sample_off_pid.
+# shellcheck disable=SC2034 # the pid is for the caller
+start_sample_off() {
+    sample_off_port=$(client free-port)
+    start_sample_server apikit-server-off "$sample_off_port" -- --observability off
+    sample_off_pid=$started_pid
+    create_users "$sample_off_port"
+    client request --port "$sample_off_port" --target '/users?limit=20' --expect 200 \
+        --header "$auth_header" --out "$work/users-off.http" ||
+        die "GET /users?limit=20 failed on the server with observability off"
+    local users_on_page
+    users_on_page=$(grep -o '"id":"user_' "$work/users-off.http" | wc -l)
+    ((users_on_page == 20)) || die "the server with observability off listed $users_on_page users, not 20"
+}
+
+# start_sample_server <name> <port> [<wrapper...>] [-- <flags...>]: the sample
+# server on one thread and 127.0.0.1:<port>, with the run's signing key, the
+# words of $APIKIT_BENCH_SERVER_ARGS and <flags>. The rate limiter stays on,
+# doing its whole work for every /users request, with a bucket no benchmark
+# drains (the server's own default, 100 per client, would answer 429s after a
+# tenth of a second).
+start_sample_server() {
+    local name=$1 port=$2
+    shift 2
+    local wrapper=() server_flags=() extra=()
+    while (($#)) && [[ $1 != -- ]]; do wrapper+=("$1"); shift; done
+    if (($#)); then shift; server_flags=("$@"); fi
+    read -r -a extra <<<"${APIKIT_BENCH_SERVER_ARGS:-}"
+    start_server "$name" "$port" "${wrapper[@]}" "$server_bin" --address 127.0.0.1 \
+        --port "$port" --threads 1 --rate-limit 1000000000:1000000000 \
+        --jwt-key "$work/jwt.pem" "${extra[@]}" "${server_flags[@]}"
+}
+
+# create_users <port>: the 20 users, each with a password. Each sign-up
+# hashes its password on the server's KDF pool (tens of milliseconds each):
+# a second or so, before anything is measured.
+create_users() {
+    client request --port "$1" --method POST --target /users --count 20 --expect 201 \
+        --body '{"email":"bench-user-{i}@example.com","name":"Bench User {i}","password":"bench-password-{i}"}' ||
+        die "could not create the 20 users on port $1"
 }
 
 # sign_in: POST /auth/login as bench-user-1 and keeps the access token of
