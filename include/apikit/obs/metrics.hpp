@@ -124,7 +124,7 @@ public:
     /// `bounds`: finite, strictly increasing; +Inf is implied (a trailing
     /// +Inf is dropped).
     explicit histogram(std::span<double const> bounds)
-        : bounds_(checked(bounds))
+        : bounds_(detail::checked_bounds(bounds))
         , cells_(bounds_.size() + 2) {}
 
     void observe(double v) noexcept {
@@ -151,17 +151,6 @@ public:
 
 private:
     [[nodiscard]] std::size_t sum_word() const noexcept { return bounds_.size() + 1; }
-
-    static std::vector<double> checked(std::span<double const> bounds) {
-        std::vector<double> b(bounds.begin(), bounds.end());
-        if (!b.empty() && std::isinf(b.back()) && b.back() > 0)
-            b.pop_back();
-        for (std::size_t i = 0; i < b.size(); ++i)
-            if (!std::isfinite(b[i]) || (i > 0 && !(b[i - 1] < b[i])))
-                throw std::invalid_argument(
-                    "apikit::obs::histogram: bounds must be finite and strictly increasing");
-        return b;
-    }
 
     std::vector<double> bounds_;
     detail::sharded_cells cells_;

@@ -80,7 +80,7 @@ family<Metric>::family(std::string name, std::string help, std::vector<std::stri
     if (opts_.max_series == 0)
         throw std::invalid_argument("apikit::obs: family \"" + name_ + "\": max_series is 0");
     if constexpr (std::is_same_v<Metric, histogram>)
-        (void)histogram(bounds_); // checks them now, not at the first use
+        bounds_ = detail::checked_bounds(bounds_); // now, not at the first use
 }
 
 template <class Metric>

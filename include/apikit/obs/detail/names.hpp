@@ -1,14 +1,18 @@
 #ifndef APIKIT_OBS_DETAIL_NAMES_HPP
 #define APIKIT_OBS_DETAIL_NAMES_HPP
 
-// The checks on metric and label names that a registry makes when a metric
-// is registered (not when it is updated): Prometheus' data model
-// (https://prometheus.io/docs/concepts/data_model/), and the conventions
-// `promtool check metrics` lints for that apply to names alone.
+// The checks a registry makes when a metric is registered (not when it is
+// updated): names as Prometheus' data model has them
+// (https://prometheus.io/docs/concepts/data_model/) and as `promtool check
+// metrics` lints them, and a histogram's bounds.
 
+#include <cmath>
+#include <cstddef>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace apikit::obs::detail {
 
@@ -50,6 +54,19 @@ inline void check_label_name(std::string_view name, bool histogram) {
     if (!is_valid_name(name) || name.starts_with("__") || (histogram && name == "le"))
         throw std::invalid_argument("apikit::obs: invalid label name \"" + std::string(name) +
                                     "\"");
+}
+
+/// The bounds of a histogram: finite and strictly increasing; a trailing
+/// +Inf (implied) is dropped.
+[[nodiscard]] inline std::vector<double> checked_bounds(std::span<double const> bounds) {
+    std::vector<double> b(bounds.begin(), bounds.end());
+    if (!b.empty() && std::isinf(b.back()) && b.back() > 0)
+        b.pop_back();
+    for (std::size_t i = 0; i < b.size(); ++i)
+        if (!std::isfinite(b[i]) || (i > 0 && !(b[i - 1] < b[i])))
+            throw std::invalid_argument(
+                "apikit::obs::histogram: bounds must be finite and strictly increasing");
+    return b;
 }
 
 } // namespace apikit::obs::detail
