@@ -8,7 +8,12 @@
 # runs COMMAND, which must exit 0, and passes its standard output to
 # `promtool check metrics`, which must exit 0 and say nothing (a lint
 # complaint fails the test too). To check a running server's /metrics, the
-# COMMAND fetches it and prints the body (curl -sf http://127.0.0.1:PORT/metrics).
+# COMMAND fetches it and prints the body (curl -sf http://127.0.0.1:PORT/metrics);
+# or a C++ test that starts the server (tests/server/fixture.hpp) gets the
+# path after this include, through
+#   target_compile_definitions(<tests> PRIVATE APIKIT_PROMTOOL="${APIKIT_PROMTOOL}")
+# writes the body it fetched to a file and runs
+# `APIKIT_PROMTOOL check metrics < file` (std::system), expecting 0 and no output.
 #
 # promtool is found on PATH or in build/tools/, where `./dev deps` and
 # `./dev test` unpack it (Debian's prometheus package, not installed). Not
