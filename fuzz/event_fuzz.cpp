@@ -12,6 +12,9 @@
 #include <apikit/events/cloudevents.hpp>
 #include <apikit/events/event.hpp>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,6 +27,8 @@ namespace {
 void check_envelope_round_trip(events::event const& e) {
     require(events::check_event(e).has_value(), "an event read keeps check_event's rules");
     auto const text = events::to_json(e);
+    require(text == boost::json::serialize(boost::json::value_from(e)),
+            "to_json writes what value_from and serialize write");
     auto const again = events::parse_event(text);
     require(again.has_value(), "an envelope written reads back");
     require(*again == e, "an envelope written reads back equal");

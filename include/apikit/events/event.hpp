@@ -44,6 +44,7 @@
 
 #include <apikit/core/detail/json_parse.hpp>
 #include <apikit/core/error.hpp>
+#include <apikit/core/json_string.hpp>
 #include <apikit/core/random.hpp>
 #include <apikit/core/timestamp.hpp>
 #include <apikit/events/detail/envelope.hpp>
@@ -288,9 +289,44 @@ inline void tag_invoke(boost::json::value_from_tag, boost::json::value& v, event
     return detail::read_event(v, detail::fault_pointer(nullptr));
 }
 
-/// The envelope as JSON text, its five members in order.
+/// The envelope as JSON text, its five members in order: the text
+/// `boost::json::serialize(boost::json::value_from(e))` gives, written
+/// straight into one string (no copy of the data as a value first). A string
+/// member that is not UTF-8 (an event built by hand) has its bad bytes
+/// written as U+FFFD, so the text is always JSON.
 [[nodiscard]] inline std::string to_json(event const& e) {
-    return boost::json::serialize(boost::json::value_from(e));
+    std::string out;
+    out.reserve(160 + e.id.size() + e.metadata.correlation_id.size());
+    out += R"({"id":)";
+    append_json_string(out, e.id);
+    out += R"(,"type":")";
+    out += e.type.view(); // a type name needs no escape
+    out += R"(","timestamp":")";
+    append_rfc3339_ms(out, e.timestamp);
+    out += R"(","data":)";
+    out += boost::json::serialize(e.data);
+    out += R"(,"metadata":{"correlation_id":)";
+    append_json_string(out, e.metadata.correlation_id);
+    out += R"(,"source":)";
+    append_json_string(out, e.metadata.source);
+    if (e.metadata.trace_id) {
+        out += R"(,"trace_id":)";
+        append_json_string(out, *e.metadata.trace_id);
+    }
+    if (e.metadata.traceparent) {
+        out += R"(,"traceparent":)";
+        append_json_string(out, *e.metadata.traceparent);
+    }
+    for (auto const& member : e.metadata.extra) {
+        if (detail::is_metadata_member(member.key()))
+            continue;
+        out += ',';
+        append_json_string(out, member.key());
+        out += ':';
+        out += boost::json::serialize(member.value());
+    }
+    out += "}}";
+    return out;
 }
 
 } // namespace apikit::events

@@ -7,8 +7,10 @@
 // as boost::json::parser does and counts the members it reports. Boost.JSON
 // keeps the last of two members of one name silently, so a walk of the value
 // that finds fewer members than were reported has found a duplicate; the text
-// is then parsed again with a finder that remembers names, to say which. A
-// number that Boost.JSON reads as infinite or NaN is read again exactly.
+// is then parsed again with a finder that remembers names, to say which.
+// Doubles are read again exactly (Boost.JSON 1.81's reading can be off by
+// an ulp or two, and makes Infinity of a number past the range, which is
+// refused), so that text read, written and read again is the same value.
 // Everything is per call. No Beast, no Asio: a Beast-free area reads its
 // documents here (it moved from http/detail/json_body.hpp, which keeps the
 // HTTP messages and names these for its callers).
@@ -120,18 +122,23 @@ struct json_body_handler {
         return true;
     }
     bool on_double(double d, string_view text, error_code& ec) {
-        if (!std::isfinite(d)) [[unlikely]] {
-            // Boost.JSON 1.81 reads a number past a double's range as
-            // ±Infinity, and a zero with an exponent past it (0e400) as NaN:
-            // values JSON cannot write back. What an exact reading finds in
-            // range (that zero) is kept; what it does not is refused.
-            auto const [end, e] = std::from_chars(text.data(), text.data() + text.size(), d);
-            if (e != std::errc() || end != text.data() + text.size() || !std::isfinite(d)) {
-                ec = boost::json::error::exponent_overflow;
-                return false;
-            }
+        // Boost.JSON 1.81's own reading is not always the nearest double
+        // (0.5e50 comes out 2 ulps low), so a value written back (shortest
+        // form) and read again would drift; and it reads a number past a
+        // double's range as ±Infinity, a zero with an exponent past it
+        // (0e400) as NaN: values JSON cannot write back. Every double is
+        // read again exactly (std::from_chars: the nearest double). Past the
+        // range is refused; below the smallest subnormal is the zero it
+        // rounds to.
+        double exact = 0;
+        auto const [end, e] = std::from_chars(text.data(), text.data() + text.size(), exact);
+        if (e == std::errc::result_out_of_range && std::isfinite(d) && std::fabs(d) < 1) {
+            exact = text.starts_with('-') ? -0.0 : 0.0; // underflow
+        } else if (e != std::errc() || end != text.data() + text.size() || !std::isfinite(exact)) {
+            ec = boost::json::error::exponent_overflow;
+            return false;
         }
-        st.push_double(d);
+        st.push_double(exact);
         return true;
     }
     bool on_bool(bool b, error_code&) {
