@@ -3,6 +3,7 @@
 // (and nobody else does), and the event log read newest first, a page at a
 // time. docs/events.md quotes this file. Exits 1 if something it shows does
 // not hold.
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/bus.hpp>
 #include <apikit/events/event.hpp>
 #include <apikit/events/memory_bus.hpp>
@@ -109,6 +110,17 @@ int main() {
     fmt::print("{} events in the log\n", total);
     // [log]
     expect(total == 13, "the log holds every event published");
+
+    // [any]
+    // Memory or Redis, chosen at run time (redis_bus: std::in_place_type<events::redis_bus>,
+    // connection, options); publish, list and subscribe as on either.
+    events::any_bus erased(std::in_place_type<events::memory_bus>);
+    erased.async_publish(user_event("user.created", "user_2"),
+                         [](boost::system::error_code ec, events::position p) {
+                             fmt::print("{}\n", ec ? ec.message() : p.to_string());
+                         });
+    // [any]
+    expect(erased.stats().published == 1, "any_bus publishes through the bus inside");
     expect(events::position::parse(p->to_string()).value() == *p, "a position's text reads back");
     return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
