@@ -93,12 +93,7 @@ int main() {
     http::app app;
     app.get("/users/:id",
             [](http::request const&, http::response& res) { res.json_text(R"({"id":"42"})"); });
-    app.get("/metrics", [&reg](http::request const&, http::response& res) {
-        std::string text;
-        reg.write_prometheus(text);
-        res.body() = std::move(text);
-        res.content_type(obs::prometheus_content_type);
-    });
+    app.get("/metrics", obs::metrics_handler(reg)); // the text format, its content type
     http::server_options opts;
     opts.port = 0;
     opts.handle_signals = false;

@@ -91,12 +91,7 @@ TEST_CASE("add_server_metrics reports the USE metrics at /metrics in the text fo
     obs::registry reg;
     ht::app_probe probe;
     auto app = ht::make_test_app(probe);
-    app.get("/metrics", [&reg](http::request const&, http::response& res) {
-        std::string text;
-        reg.write_prometheus(text);
-        res.body() = std::move(text);
-        res.content_type(obs::prometheus_content_type);
-    });
+    app.get("/metrics", obs::metrics_handler(reg));
     ht::running_server server{ht::test_options(),
                               http::chain{obs::http_metrics{reg}, std::move(app)}};
     auto const id = obs::add_server_metrics(reg, server.get());

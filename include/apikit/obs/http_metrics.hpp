@@ -39,11 +39,15 @@
 // buffer, finds the series without a lock (metrics.hpp) and observes. The
 // series are bounded by routes × methods × codes; the family's max_series
 // (1000 unless told) catches the rest.
+//
+// `metrics_handler(registry)` is the handler of `GET /metrics`: the
+// registry in Prometheus' text format, with its content type.
 
 #include <apikit/api/method.hpp>
 #include <apikit/http/exchange.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/obs/metrics.hpp>
+#include <apikit/obs/prometheus.hpp>
 
 #include <array>
 #include <charconv>
@@ -106,6 +110,16 @@ public:
 private:
     family<histogram>* durations_;
 };
+
+/// The handler of `GET /metrics`: every metric of `reg` (which must outlive
+/// it) in the text format 0.0.4, written straight into the response's body.
+[[nodiscard]] inline auto metrics_handler(registry const& reg) {
+    return [&reg](http::request const&, http::response& res) {
+        res.body().clear();
+        reg.write_prometheus(res.body());
+        res.content_type(prometheus_content_type);
+    };
+}
 
 static_assert(http::middleware<http_metrics>,
               "apikit::obs::http_metrics must model apikit::http::middleware");

@@ -13,7 +13,9 @@
 // atomic read-modify-writes: still exact, only slower. A slot given back
 // when its thread exits keeps its values and goes to the next thread that
 // asks; the mutex that hands slots over orders the old owner's last store
-// before the new owner's first load, so nothing is lost.
+// before the new owner's first load, so nothing is lost. (A thread must not
+// update a metric from the destructor of a thread_local of its own that
+// outlives its slot: the slot may be another thread's by then.)
 //
 // A reader (a scrape) loads every slot's cells with relaxed loads: each
 // cell is exact, and a histogram read while being updated may have a sum
