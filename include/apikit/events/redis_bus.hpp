@@ -221,7 +221,8 @@ public:
     /// `subscriber(event const&, position)` for each event `pattern`
     /// matches, on a strand of its own. The group is joined (created) by a
     /// command sent before this returns, so an event published after it is
-    /// seen.
+    /// seen — when Redis answers it; if not, the loop joins again later, and
+    /// a new group then starts where the stream is at that time.
     template <class Subscriber>
     [[nodiscard]] subscription subscribe(type_pattern pattern, subscribe_options const& o,
                                          Subscriber&& subscriber) {
