@@ -100,6 +100,7 @@ TEST_CASE("add_server_metrics reports the USE metrics at /metrics in the text fo
     auto const res = c.request(bhttp::verb::get, "/metrics");
     CHECK(res.result_int() == 200);
     CHECK(res[bhttp::field::content_type] == obs::prometheus_content_type);
+    CHECK(res[bhttp::field::cache_control] == "no-store");
     auto const text = "\n" + res.body();
     CHECK(has_line(text, "# TYPE http_server_request_duration_seconds histogram"));
     CHECK(has_line(

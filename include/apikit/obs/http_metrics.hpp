@@ -112,12 +112,14 @@ private:
 };
 
 /// The handler of `GET /metrics`: every metric of `reg` (which must outlive
-/// it) in the text format 0.0.4, written straight into the response's body.
+/// it) in the text format 0.0.4, written straight into the response's body,
+/// with `Cache-Control: no-store`.
 [[nodiscard]] inline auto metrics_handler(registry const& reg) {
     return [&reg](http::request const&, http::response& res) {
         res.body().clear();
         reg.write_prometheus(res.body());
         res.content_type(prometheus_content_type);
+        res.set("Cache-Control", "no-store"); // a reading of now, never to be reused
     };
 }
 
