@@ -29,6 +29,7 @@
 #include "any_event_bus.hpp"
 #include "finish.hpp"
 #include "observability.hpp"
+#include "pages.hpp"
 
 #include <apikit/api/cursor.hpp>
 #include <apikit/api/cursor_page.hpp>
@@ -146,12 +147,8 @@ inline void answer_events_page(http::response& res, events::page const& page,
             body.push_back(',');
         body.append(events::to_json(page.events[i]));
     }
-    body.append(R"(],"next_cursor":)");
-    if (next)
-        apikit::append_json_string(body, *next);
-    else
-        body.append("null");
-    body.append(next ? R"(,"has_more":true})" : R"(,"has_more":false})");
+    body.push_back(']');
+    append_cursor_page_end(body, next);
     res.content_type("application/json");
     res.body() = std::move(body);
 }

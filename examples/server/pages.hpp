@@ -116,18 +116,25 @@ inline void append_uint(std::string& out, std::uint64_t v) {
 
 } // namespace detail
 
-/// Appends the cursor page of `rows`; `next_cursor` is null on the last page.
-template <class Record>
-void append_cursor_page(std::string& out, std::span<std::shared_ptr<Record const> const> rows,
-                        std::optional<std::string> const& next_cursor) {
-    out.append(R"({"data":)");
-    detail::append_rows(out, rows);
+/// Appends what follows a cursor page's `data`: `,"next_cursor":…,"has_more":…}`,
+/// `next_cursor` null on the last page. Every cursor listing ends so.
+inline void append_cursor_page_end(std::string& out,
+                                   std::optional<std::string> const& next_cursor) {
     out.append(R"(,"next_cursor":)");
     if (next_cursor)
         apikit::append_json_string(out, *next_cursor);
     else
         out.append("null");
     out.append(next_cursor ? R"(,"has_more":true})" : R"(,"has_more":false})");
+}
+
+/// Appends the cursor page of `rows`; `next_cursor` is null on the last page.
+template <class Record>
+void append_cursor_page(std::string& out, std::span<std::shared_ptr<Record const> const> rows,
+                        std::optional<std::string> const& next_cursor) {
+    out.append(R"({"data":)");
+    detail::append_rows(out, rows);
+    append_cursor_page_end(out, next_cursor);
 }
 
 /// Appends the offset page of `rows`.

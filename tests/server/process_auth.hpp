@@ -19,6 +19,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -83,6 +84,27 @@ inline std::uint16_t listening_port_of(child& server) {
         return static_cast<std::uint16_t>(port);
     }
 }
+
+/// An apikit-server process a test started with `args`, and the port it
+/// listens on (read from its log).
+struct server_process {
+    server_process(std::string const& binary, std::vector<std::string> const& args)
+        : process(binary, args)
+        , port(listening_port_of(process)) {}
+
+    /// Stops it with SIGTERM, which it must obey within 10 s with exit 0;
+    /// returns what it logged after "listening".
+    std::string stop() {
+        process.signal(SIGTERM);
+        auto const status = process.wait_exit(std::chrono::seconds(10));
+        REQUIRE(status.has_value());
+        CHECK(*status == 0);
+        return process.output();
+    }
+
+    child process;
+    std::uint16_t port = 0;
+};
 
 } // namespace test_process
 

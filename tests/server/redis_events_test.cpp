@@ -38,26 +38,12 @@ std::string header_of(apikit_test::http_response const& r, std::string_view name
 }
 
 /// An apikit-server on a free port whose events are in the Redis of `redis_port`.
-struct events_server {
+struct events_server : test_process::server_process {
     explicit events_server(std::uint16_t redis_port)
-        : process(server_binary,
-                  {"--port", "0", "--redis", "redis://127.0.0.1:" + std::to_string(redis_port),
-                   "--jwt-key", events_key().path(), "--cursor-key",
-                   "c2FtZSBrZXkgZm9yIGJvdGggaW5zdGFuY2VzLCAzMiBieXRlcw"}) {
-        port = test_process::listening_port_of(process);
-    }
-
-    /// Stops it with SIGTERM; returns its log.
-    std::string stop() {
-        process.signal(SIGTERM);
-        auto const status = process.wait_exit(10s);
-        REQUIRE(status.has_value());
-        CHECK(*status == 0);
-        return process.output();
-    }
-
-    test_process::child process;
-    std::uint16_t port = 0;
+        : server_process(server_binary, {"--port", "0", "--redis",
+                                         "redis://127.0.0.1:" + std::to_string(redis_port),
+                                         "--jwt-key", events_key().path(), "--cursor-key",
+                                         "c2FtZSBrZXkgZm9yIGJvdGggaW5zdGFuY2VzLCAzMiBieXRlcw"}) {}
 };
 
 apikit_test::http_response sign_up(apikit_test::http_client& c, std::string const& email) {

@@ -39,25 +39,11 @@ test_process::signing_key_file const& limit_key() {
 }
 
 /// An apikit-server on a free port, limited to `limit` through `redis_port`.
-struct limited_server {
+struct limited_server : test_process::server_process {
     limited_server(std::string const& limit, std::uint16_t redis_port)
-        : process(server_binary, {"--port", "0", "--rate-limit", limit, "--redis",
-                                  "redis://127.0.0.1:" + std::to_string(redis_port), "--jwt-key",
-                                  limit_key().path()}) {
-        port = test_process::listening_port_of(process);
-    }
-
-    /// Stops it with SIGTERM; returns its access log.
-    std::string stop() {
-        process.signal(SIGTERM);
-        auto const status = process.wait_exit(10s);
-        REQUIRE(status.has_value());
-        CHECK(*status == 0);
-        return process.output();
-    }
-
-    test_process::child process;
-    std::uint16_t port = 0;
+        : server_process(server_binary, {"--port", "0", "--rate-limit", limit, "--redis",
+                                         "redis://127.0.0.1:" + std::to_string(redis_port),
+                                         "--jwt-key", limit_key().path()}) {}
 };
 
 } // namespace
