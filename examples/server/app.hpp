@@ -15,7 +15,7 @@
 //   GET  /users/:id/orders/:order_id → order
 //   GET  /events               ?limit=&cursor=   → a cursor page of events, newest
 //                              first (events_routes.hpp)
-//   GET  /metrics              the Prometheus text format (observability.hpp)
+//   GET  /metrics              the Prometheus text format (obs::metrics_handler)
 //   GET  /healthz              → {"status":"ok"}
 //
 // Every failure is an api_error, answered as apikit's envelope with the
@@ -192,7 +192,7 @@ service_app make_app(any_user_store& store, api::signed_cursor const& cursors, a
     add_auth_routes(app, store, auth, svc);
     // What happened, newest first; and the figures, for Prometheus.
     add_events_routes(app, svc, cursors);
-    add_metrics_route(app, *svc.metrics);
+    app.get("/metrics", obs::metrics_handler(*svc.metrics));
     // [make-app]
 
     app.get("/users", [&store, &cursors, scope = api::cursor_scope("users")](http::exchange& ex) {

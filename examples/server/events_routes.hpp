@@ -26,7 +26,6 @@
 // for the bus's answer, so a client that reads /events after its 201 finds
 // its event, on any instance sharing the bus.
 
-#include "any_event_bus.hpp"
 #include "finish.hpp"
 #include "observability.hpp"
 #include "pages.hpp"
@@ -38,6 +37,7 @@
 #include <apikit/api/signed_cursor.hpp>
 #include <apikit/core/http_grammar.hpp>
 #include <apikit/core/json_string.hpp>
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/cloudevents.hpp>
 #include <apikit/events/event.hpp>
 #include <apikit/events/type_name.hpp>
@@ -59,13 +59,15 @@
 
 namespace sample {
 
+namespace events = apikit::events;
+
 /// What the routes log and publish with. `Logger` is an obs::basic_logger.
 template <class Logger>
 struct app_services {
     /// The lines of a request (null: none, `--observability off`).
     Logger const* log = nullptr;
     /// Where events are published and listed from.
-    any_event_bus* events = nullptr;
+    events::any_bus* events = nullptr;
     /// Events the bus did not take.
     obs::counter* unpublished = nullptr;
     /// What GET /metrics shows.
@@ -157,7 +159,7 @@ inline void answer_events_page(http::response& res, events::page const& page,
 
 /// Publishes an event of `type` with `data` for the request of `ex` (which
 /// the caller has suspended, or which waits in the call: see
-/// any_event_bus), then calls `then()`, whatever the bus said. A bus error
+/// events::any_bus), then calls `then()`, whatever the bus said. A bus error
 /// is logged with the request's context and counted, never answered.
 template <class Logger, class T, class Then>
 void publish_event(app_services<Logger> svc, service_exchange& ex, events::type_name type,
@@ -223,7 +225,7 @@ void add_events_routes(service_app& app, app_services<Logger> svc,
                     api::encode_cursor(cursors, scope, event_cursor{page.next->ms, page.next->seq});
             detail::answer_events_page(res, page, next, limit, batch);
         };
-        if (svc.events->completes_inline())
+        if (svc.events->synchronous())
             return svc.events->async_list(
                 *limit, before, [&ex, &answer](boost::system::error_code ec, events::page page) {
                     answer(ex.response(), ec, page);

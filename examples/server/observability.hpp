@@ -1,9 +1,8 @@
 #ifndef APIKIT_SERVER_OBSERVABILITY_HPP
 #define APIKIT_SERVER_OBSERVABILITY_HPP
 
-// How the sample service is observed: the exchange its routes see, the
-// chain's observability layers as it runs them, what the routes log and
-// count with, and GET /metrics.
+// How the sample service is observed: the exchange its routes see, and the
+// chain's observability layers as it runs them.
 //
 // The routes run on the chain's exchange, `service_exchange`, which carries
 // the slots its middleware fill: the request's trace (obs::tracing) and who
@@ -35,11 +34,9 @@
 #include <apikit/obs/level.hpp>
 #include <apikit/obs/metrics.hpp>
 #include <apikit/obs/middleware.hpp>
-#include <apikit/obs/prometheus.hpp>
 #include <apikit/obs/trace_context.hpp>
 
 #include <memory>
-#include <string>
 #include <utility>
 
 namespace sample {
@@ -111,20 +108,6 @@ private:
     std::shared_ptr<Logger const> logger_;
     http::access_log<Sink> log_;
 };
-
-/// Adds `GET /metrics` to `app`: every metric of `metrics` in the
-/// Prometheus text format 0.0.4. `metrics` must outlive the app.
-template <class App>
-void add_metrics_route(App& app, obs::registry const& metrics) {
-    app.get("/metrics", [&metrics](http::request const&, http::response& res) {
-        // Scrapes are seconds apart: a fresh string each time is nothing.
-        std::string text;
-        obs::write_prometheus(metrics, text);
-        res.set("Cache-Control", "no-store");
-        res.content_type(obs::prometheus_content_type);
-        res.body() = std::move(text);
-    });
-}
 
 } // namespace sample
 

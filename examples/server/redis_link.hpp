@@ -15,10 +15,10 @@
 //
 // Built only with hiredis (APIKIT_SERVER_REDIS).
 
-#include "any_event_bus.hpp"
 #include "any_refresh_store.hpp"
 
 #include <apikit/auth/redis_refresh_store.hpp>
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/redis_bus.hpp>
 #include <apikit/ratelimit/any_limiter.hpp>
 #include <apikit/ratelimit/limit.hpp>
@@ -107,8 +107,8 @@ public:
     /// /events answers 503. Redis commands carry no trace context (RESP has
     /// no headers): an event carries its request's traceparent in its
     /// metadata instead.
-    [[nodiscard]] any_event_bus event_bus() {
-        return any_event_bus(std::in_place_type<apikit::events::redis_bus>, conn_);
+    [[nodiscard]] apikit::events::any_bus event_bus() {
+        return apikit::events::any_bus(std::in_place_type<apikit::events::redis_bus>, conn_);
     }
 
 private:

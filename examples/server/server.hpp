@@ -8,7 +8,7 @@
 // Every backend is erased once, where it is plugged in: the rate limiter as
 // an apikit::ratelimit::any_limiter (memory, Redis, or none at all), the
 // users as an any_user_store (memory, or a database), the events as an
-// any_event_bus (memory, or Redis Streams). So the chain below is one type
+// events::any_bus (memory, or Redis Streams). So the chain below is one type
 // whichever backends the command line chose, and an area that adds a
 // backend adds one instantiation — its own — not a product of them. Only
 // the clock of the rate limiter and the log's sink are template
@@ -26,7 +26,6 @@
 // server's figures, the bus's and the log's are read at each scrape of
 // GET /metrics.
 
-#include "any_event_bus.hpp"
 #include "any_user_store.hpp"
 #include "app.hpp"
 #include "auth_service.hpp"
@@ -42,6 +41,7 @@
 #include <apikit/core/json_string.hpp>
 #include <apikit/core/log_sink.hpp>
 #include <apikit/core/log_writer.hpp>
+#include <apikit/events/any_bus.hpp>
 #include <apikit/events/memory_bus.hpp>
 #include <apikit/http/access_log.hpp>
 #include <apikit/http/middleware.hpp>
@@ -105,7 +105,7 @@ struct server_parts {
     bool observability = true;
     /// Where events are published and listed from: in this process's
     /// memory unless another bus is plugged in (Redis Streams, --redis).
-    any_event_bus events{std::in_place_type<apikit::events::memory_bus>};
+    apikit::events::any_bus events{std::in_place_type<apikit::events::memory_bus>};
     /// What GET /metrics shows; the server adds its own figures. Empty: a
     /// registry of the server's own.
     std::shared_ptr<obs::registry> metrics{};
@@ -218,7 +218,7 @@ inline apikit::ratelimit::policy rate_limit_policy(rate_limit_spec const& spec) 
 /// The figures of the service's own parts, read at every scrape: the
 /// event bus's and the log writer's (what the logs dropped).
 template <class Writer>
-void report_service_figures(obs::sample_writer& out, any_event_bus const& events,
+void report_service_figures(obs::sample_writer& out, apikit::events::any_bus const& events,
                             Writer const& log) {
     auto const bus = events.stats();
     out.counter("apikit_events_published_total", "Events this process published.",

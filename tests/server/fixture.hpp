@@ -7,7 +7,6 @@
 // and an access log kept in memory; its users in memory, or in a store that
 // answers later from a thread of its own.
 
-#include "any_event_bus.hpp"
 #include "any_refresh_store.hpp"
 #include "auth_service.hpp"
 #include "later_store.hpp"
@@ -93,7 +92,7 @@ struct server_setup {
     /// false: `--observability off`.
     bool observability = true;
     /// The events' bus; empty: the server's default (memory).
-    std::optional<sample::any_event_bus> events;
+    std::optional<apikit::events::any_bus> events;
 };
 
 class running_server {
