@@ -178,18 +178,15 @@ TEST_CASE("options: --log-level takes a level's name, without case; --observabil
     CHECK(defaults->log_level == level::info);
     CHECK(defaults->observability);
 
-    for (auto const& [name, expected] :
-         std::vector<std::pair<char const*, level>>{{"trace", level::trace},
-                                                    {"debug", level::debug},
-                                                    {"info", level::info},
-                                                    {"WARN", level::warn},
-                                                    {"warning", level::warn},
-                                                    {"error", level::error},
-                                                    {"Fatal", level::fatal}}) {
-        CAPTURE(name);
-        auto const r = parse({"--log-level", name});
+    std::vector<std::pair<char const*, level>> const cases{
+        {"trace", level::trace}, {"debug", level::debug},  {"info", level::info},
+        {"WARN", level::warn},   {"warning", level::warn}, {"error", level::error},
+        {"Fatal", level::fatal}};
+    for (auto const& c : cases) { // no structured binding: clang 14 cannot capture one
+        CAPTURE(c.first);
+        auto const r = parse({"--log-level", c.first});
         REQUIRE(r.has_value());
-        CHECK(r->log_level == expected);
+        CHECK(r->log_level == c.second);
     }
     auto const inline_form = parse({"--log-level=debug", "--observability=off"});
     REQUIRE(inline_form.has_value());
