@@ -12,7 +12,7 @@
 //
 // One logging path. The logger, the access log and the server's own lines
 // write through one log_writer (server_parts::log), and the logger's minimum
-// level (--log-level) decides for all of them: `leveled_access_log` writes a
+// level (--log-level) decides for all of them: obs::access_log writes a
 // response's line only when the logger would write a line of its level
 // (info, error for a 5xx).
 //
@@ -26,7 +26,6 @@
 // them at once.
 
 #include <apikit/auth/middleware.hpp>
-#include <apikit/http/access_log.hpp>
 #include <apikit/http/app.hpp>
 #include <apikit/http/context.hpp>
 #include <apikit/http/exchange.hpp>
@@ -84,29 +83,6 @@ public:
 private:
     M layer_;
     bool on_;
-};
-
-/// The access log, at the logger's minimum level: a response's line is
-/// `info` (`error` for a 5xx) and is written only when `Logger` would
-/// write a line of that level.
-template <class Sink, class Logger>
-class leveled_access_log {
-public:
-    /// Writes through the logger's writer, so both keep one order of lines.
-    explicit leveled_access_log(std::shared_ptr<Logger const> logger,
-                                std::shared_ptr<typename Logger::writer_type> writer)
-        : logger_(std::move(logger))
-        , log_(std::move(writer)) {}
-
-    void on_response(http::exchange& ex) const {
-        auto const level = ex.response().status() >= 500 ? obs::level::error : obs::level::info;
-        if (logger_->enabled(level))
-            log_.on_response(ex);
-    }
-
-private:
-    std::shared_ptr<Logger const> logger_;
-    http::access_log<Sink> log_;
 };
 
 } // namespace sample

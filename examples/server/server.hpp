@@ -43,11 +43,11 @@
 #include <apikit/core/log_writer.hpp>
 #include <apikit/events/any_bus.hpp>
 #include <apikit/events/memory_bus.hpp>
-#include <apikit/http/access_log.hpp>
 #include <apikit/http/middleware.hpp>
 #include <apikit/http/options.hpp>
 #include <apikit/http/request_id.hpp>
 #include <apikit/http/server.hpp>
+#include <apikit/obs/access_log.hpp>
 #include <apikit/obs/logger.hpp>
 #include <apikit/obs/metrics.hpp>
 #include <apikit/obs/middleware.hpp>
@@ -158,9 +158,8 @@ using login_limit = apikit::ratelimit::under_path<apikit::ratelimit::by_client_a
 /// layers are switchable (`--observability off`).
 template <class Clock, class Sink>
 using chain_type = http::chain<
-    http::request_id, switchable<obs::tracing>,
-    switchable<leveled_access_log<Sink, logger_type<Sink>>>, switchable<obs::http_metrics>,
-    apikit::auth::bearer<auth_service::verifier_type>,
+    http::request_id, switchable<obs::tracing>, switchable<obs::access_log<Sink>>,
+    switchable<obs::http_metrics>, apikit::auth::bearer<auth_service::verifier_type>,
     apikit::ratelimit::middleware<apikit::ratelimit::basic_any_limiter<Clock>, users_limit>,
     apikit::ratelimit::middleware<apikit::ratelimit::basic_any_limiter<Clock>, login_limit>,
     apikit::auth::guard, service_app>;
@@ -191,8 +190,7 @@ template <class Clock, class Sink>
     rl::by_client_address const by_address(parts.trusted_proxies);
     return chain_type<Clock, Sink>(
         http::request_id{}, switchable<obs::tracing>(obs::tracing{}, on),
-        switchable<leveled_access_log<Sink, logger_type<Sink>>>(
-            leveled_access_log<Sink, logger_type<Sink>>(parts.logger, parts.log), on),
+        switchable<obs::access_log<Sink>>(obs::access_log<Sink>(parts.logger), on),
         switchable<obs::http_metrics>(obs::http_metrics(*parts.metrics), on),
         apikit::auth::bearer<auth_service::verifier_type>(auth.verifier()),
         rl::middleware<rl::basic_any_limiter<Clock>, users_limit>(

@@ -176,7 +176,7 @@ TEST_CASE("the log under concurrent requests: JSON lines, each request's ids, no
     CHECK(text.find("$scrypt$") == std::string::npos);
 }
 
-TEST_CASE("a request's lines share its ids; what the handler adds reaches the access log") {
+TEST_CASE("a request's lines share its ids, and what the handler adds reaches the access log") {
     running_server server;
     client c(server.port());
     auto const ada = sign_up(c, "ada@example.com");

@@ -158,6 +158,15 @@ public:
     [[nodiscard]] writer_type& writer() const noexcept {
         return *writer_;
     }
+    /// The writer, shared: for another log that must keep one order of
+    /// lines with this one (obs::access_log).
+    [[nodiscard]] std::shared_ptr<writer_type> const& shared_writer() const noexcept {
+        return writer_;
+    }
+    /// The clock that stamps the lines.
+    [[nodiscard]] Clock const& clock() const noexcept {
+        return clock_;
+    }
 
     /// Appends the line the logger writes for these arguments, stamped `now`,
     /// to `out`, whatever the minimum level.
