@@ -93,20 +93,76 @@ namespace detail {
     return m;
 }
 
-/// True when the request's Accept names the CloudEvents batch format.
+/// A qvalue (RFC 9110 §12.4.2: `0`, `0.5`, `1.000`) in thousandths; none
+/// when malformed, and the element holding it is then ignored.
+[[nodiscard]] inline std::optional<int> parse_qvalue(std::string_view q) noexcept {
+    if (q.empty() || q.size() > 5 || (q[0] != '0' && q[0] != '1'))
+        return std::nullopt;
+    int value = (q[0] - '0') * 1000;
+    if (q.size() > 1) {
+        if (q[1] != '.')
+            return std::nullopt;
+        int scale = 100;
+        for (char c : q.substr(2)) {
+            if (c < '0' || c > '9' || (q[0] == '1' && c != '0'))
+                return std::nullopt;
+            value += (c - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return value;
+}
+
+/// True when the request's Accept prefers the CloudEvents batch format to
+/// JSON (RFC 9110 §12.5.1): each type takes the weight of the most specific
+/// range that matches it (`application/cloudevents-batch+json`, then
+/// `application/*`, then `*/*`); the batch is chosen only when its weight is
+/// above zero and above JSON's, so no Accept, `*/*` or a tie keeps JSON, and
+/// `;q=0` refuses it. A request whose Accept allows neither still gets JSON
+/// (§12.5.1 lets a server ignore Accept rather than answer 406).
 [[nodiscard]] inline bool wants_cloudevents_batch(http::request const& req) {
     namespace grammar = apikit::grammar;
+    // For each candidate: the weight of its most specific matching range,
+    // as {specificity, q}; specificity 0 means no range matched.
+    struct weight {
+        int specificity = 0;
+        int q = 0;
+        void offer(int s, int qv) noexcept {
+            if (s > specificity)
+                *this = {s, qv};
+        }
+    };
+    weight batch, json;
+    bool any = false;
     auto const& msg = req.message();
     auto const fields = msg.equal_range(boost::beast::http::field::accept);
     for (auto it = fields.first; it != fields.second; ++it) {
         auto const value = it->value();
         for (auto const element : grammar::list_elements({value.data(), value.size()})) {
-            auto const type = grammar::trim_ows(element.substr(0, element.find(';')));
-            if (grammar::iequals(type, events::cloudevents_batch_content_type))
-                return true;
+            auto const semi = element.find(';');
+            auto const range = grammar::trim_ows(element.substr(0, semi));
+            std::optional<int> q = 1000;
+            if (semi != std::string_view::npos)
+                for (auto const p : grammar::parameters(element.substr(semi)))
+                    if (grammar::iequals(p.name, "q"))
+                        q = parse_qvalue(p.value);
+            if (!q || range.empty())
+                continue;
+            any = true;
+            if (range == "*/*") {
+                batch.offer(1, *q);
+                json.offer(1, *q);
+            } else if (grammar::iequals(range, "application/*")) {
+                batch.offer(2, *q);
+                json.offer(2, *q);
+            } else if (grammar::iequals(range, events::cloudevents_batch_content_type)) {
+                batch.offer(3, *q);
+            } else if (grammar::iequals(range, "application/json")) {
+                json.offer(3, *q);
+            }
         }
     }
-    return false;
+    return any && batch.q > 0 && batch.q > json.q;
 }
 
 /// `text` for a URI's query: everything but unreserved characters
@@ -190,6 +246,8 @@ void add_events_routes(service_app& app, app_services<Logger> svc,
     namespace api = apikit::api;
     app.get("/events", [svc, &cursors, scope = api::cursor_scope("events")](service_exchange& ex) {
         auto const& req = ex.request();
+        // The body's format follows Accept: a cache must key on it (RFC 9110 §12.5.5).
+        ex.response().set("Vary", "Accept");
         // Events page by cursor only: an offset would shift as events come in.
         for (char const* name : {"page", "per_page"})
             if (req.query(name))

@@ -295,6 +295,40 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("GET /events chooses its format by Accept's weights, and says it varies by Accept") {
+    running_server server;
+    client c(server.port());
+    sign_up(c, "weights@example.com");
+    server.authorize(c);
+    std::string const b(batch_type);
+    struct row {
+        std::string accept;
+        bool batch;
+    };
+    for (auto const& r : std::vector<row>{
+             {"", false},
+             {"*/*", false},
+             {"application/json", false},
+             {b, true},
+             {b + ";q=0", false},
+             {b + ";q=0.000", false},
+             {"application/json, " + b + ";q=0.5", false},
+             {"application/json;q=0.1, " + b, true},
+             {b + ", */*;q=0.1", true},
+             {"application/*;q=0.2, " + b + ";q=0.3", true},
+             {"application/*, " + b + ";q=0.9", false},
+             {"APPLICATION/CLOUDEVENTS-BATCH+JSON", true},
+             {b + ";q=2", false},  // not a qvalue: the element is ignored
+             {"text/html", false}, // neither acceptable: JSON, not 406
+         }) {
+        CAPTURE(r.accept);
+        auto const res = get(c, "/events", r.accept);
+        REQUIRE(res.result_int() == 200);
+        CHECK(res[http::field::vary] == "Accept");
+        CHECK((res[http::field::content_type] == batch_type) == r.batch);
+    }
+}
+
 TEST_CASE("GET /events needs a token with the read scope") {
     running_server server;
     client c(server.port());
