@@ -35,10 +35,16 @@
 // It is an on_response hook, so it sees every response the connection
 // sends, the server's own included, with the status the other layers
 // settled on; put it first in the chain (its hook then runs last). Per
-// response it reads the clock once, formats the status into a stack
-// buffer, finds the series without a lock (metrics.hpp) and observes. The
-// series are bounded by routes × methods × codes; the family's max_series
-// (1000 unless told) catches the rest.
+// response it reads the clock once, finds the series and observes. A
+// series, once found, is the same for those label values for as long as the
+// family lives, so each thread remembers the last few it found by (method,
+// status, route text) in a small thread_local memo and asks the family
+// (hashing the four values, comparing them, without a lock: metrics.hpp)
+// only on a miss: on a busy route the hook compares one route string and
+// two integers instead. The memo holds copies of the routes, never views, so
+// a route string freed meanwhile cannot match by its address. The series
+// are bounded by routes × methods × codes; the family's max_series (1000
+// unless told) catches the rest.
 //
 // `metrics_handler(registry)` is the handler of `GET /metrics`: the
 // registry in Prometheus' text format, with its content type.
@@ -50,9 +56,12 @@
 #include <apikit/obs/prometheus.hpp>
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -87,12 +96,62 @@ public:
         : durations_(&reg.add_histogram_family(
               "http_server_request_duration_seconds", "Duration of HTTP server requests.",
               {"http_request_method", "http_route", "http_response_status_code", "error_type"},
-              std::move(opts.buckets), opts.series)) {}
+              std::move(opts.buckets), opts.series))
+        , id_(next_id()) {}
 
     void on_response(http::exchange& ex) const {
         auto const end = std::chrono::steady_clock::now();
-        auto const& req = ex.request();
-        auto const status = ex.response().status();
+        auto const elapsed = std::chrono::duration<double>(end - ex.start_time()).count();
+        series(ex.request(), ex.response().status()).observe(elapsed < 0 ? 0 : elapsed);
+    }
+
+    /// The histogram family, to read it in tests or add series up front.
+    [[nodiscard]] family<histogram>& durations() const noexcept { return *durations_; }
+
+private:
+    // One remembered series. `owner` tells the middleware (copies share it,
+    // as they share the family) so that a memo entry never outlives the
+    // family it points into in a way that could be read: ids are never
+    // reused. Routes longer than `route` holds are not remembered.
+    struct memo_entry {
+        std::uint64_t owner = 0; // 0: empty
+        histogram* series = nullptr;
+        unsigned status = 0;
+        std::uint8_t method = 0;
+        std::uint8_t route_size = 0;
+        char route[46];
+    };
+    static constexpr std::size_t memo_size = 16; // a power of two
+
+    [[nodiscard]] static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> last{0};
+        return last.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+
+    [[nodiscard]] histogram& series(http::request const& req, unsigned status) const {
+        auto const m = req.method();
+        auto const route = req.route();
+        if (!m || route.size() > sizeof memo_entry::route) // TRACE, _OTHER, a long route
+            return lookup(req, status);
+        thread_local std::array<memo_entry, memo_size> memo{};
+        auto const method = static_cast<std::uint8_t>(*m);
+        auto& e = memo[(status * 7 + method * 3 + route.size()) & (memo_size - 1)];
+        if (e.owner == id_ && e.status == status && e.method == method &&
+            e.route_size == route.size() &&
+            (route.empty() || std::memcmp(e.route, route.data(), route.size()) == 0))
+            return *e.series;
+        auto& s = lookup(req, status);
+        e.owner = id_;
+        e.series = &s;
+        e.status = status;
+        e.method = method;
+        e.route_size = static_cast<std::uint8_t>(route.size());
+        if (!route.empty())
+            std::memcpy(e.route, route.data(), route.size());
+        return s;
+    }
+
+    [[nodiscard]] histogram& lookup(http::request const& req, unsigned status) const {
         char code[10];
         auto const n =
             static_cast<std::size_t>(std::to_chars(code, code + sizeof code, status).ptr - code);
@@ -100,15 +159,11 @@ public:
         std::array<std::string_view, 4> const values{http_method_label(req), req.route(), code_text,
                                                      status >= 500 ? code_text
                                                                    : std::string_view()};
-        auto const elapsed = std::chrono::duration<double>(end - ex.start_time()).count();
-        durations_->with(values).observe(elapsed < 0 ? 0 : elapsed);
+        return durations_->with(values);
     }
 
-    /// The histogram family, to read it in tests or add series up front.
-    [[nodiscard]] family<histogram>& durations() const noexcept { return *durations_; }
-
-private:
     family<histogram>* durations_;
+    std::uint64_t id_;
 };
 
 /// The handler of `GET /metrics`: every metric of `reg` (which must outlive
