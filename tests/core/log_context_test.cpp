@@ -142,3 +142,41 @@ TEST_CASE("log_context: a secret's value is redacted whatever it was") {
                            R"("user_id":"user_1")");
     CHECK(ctx.members().find("hunter2") == std::string_view::npos);
 }
+
+TEST_CASE("log_context: a log_key and a plain value render as the same set by strings") {
+    apikit::log_context by_key, by_string;
+    std::string const hex = "4bf92f3577b34da6a3ce929d0e0e4736";
+    by_key.set(apikit::log_key{"trace_id"}, apikit::log_value::plain(hex));
+    by_key.set(apikit::log_key{"user_id"}, "a \"quoted\" user\n");
+    by_key.set(apikit::log_key{"n"}, 7);
+    by_string.set("trace_id", hex);
+    by_string.set("user_id", "a \"quoted\" user\n");
+    by_string.set("n", 7);
+    CHECK(by_key.members() == by_string.members());
+    CHECK(by_key.members() ==
+          R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","user_id":"a \"quoted\" user\n","n":7)");
+    CHECK(context_object(by_key).size() == 3);
+
+    // Replaced where it stands, found by the same key as a string.
+    by_key.set(apikit::log_key{"trace_id"}, apikit::log_value::plain("00f0"));
+    CHECK(by_key.find("trace_id") == R"("00f0")");
+    CHECK(by_key[0].key == "trace_id");
+    CHECK(by_key.size() == 3);
+
+    // A value longer than the stack buffer.
+    std::string const long_plain(1000, 'a');
+    by_key.set(apikit::log_key{"long"}, apikit::log_value::plain(long_plain));
+    CHECK(by_key.find("long") == "\"" + long_plain + "\"");
+    CHECK(apikit::log_value::plain(hex).type() == apikit::log_value::kind::string);
+}
+
+TEST_CASE("log_value::is_plain_char: what a JSON string holds unescaped") {
+    CHECK(apikit::log_value::is_plain_char('a'));
+    CHECK(apikit::log_value::is_plain_char(' '));
+    CHECK(apikit::log_value::is_plain_char('~'));
+    CHECK_FALSE(apikit::log_value::is_plain_char('"'));
+    CHECK_FALSE(apikit::log_value::is_plain_char('\\'));
+    CHECK_FALSE(apikit::log_value::is_plain_char('\n'));
+    CHECK_FALSE(apikit::log_value::is_plain_char('\x7f'));
+    CHECK_FALSE(apikit::log_value::is_plain_char('\xc3'));
+}

@@ -243,3 +243,24 @@ TEST_CASE("tracing: a response a later layer gave early carries the traceparent 
     CHECK(r.result_int() == 401);
     CHECK(tr_response_parent(r).trace.hex().view() == tr_caller_trace);
 }
+
+TEST_CASE("tracing: a traceparent a handler set itself is replaced: one per response") {
+    http::basic_app<trace_exchange> app;
+    app.get("/own", [](trace_exchange& ex) {
+        ex.response().set("TraceParent", tr_caller);
+        ex.response().text("own");
+    });
+    running_server server(test_options(),
+                          http::chain{http::request_id{}, obs::tracing{}, std::move(app)});
+    client c(server.port());
+    apikit_test::http_request req(bhttp::verb::get, "/own", 11);
+    auto const r = c.request(std::move(req));
+    CHECK(r.result_int() == 200);
+    int count = 0;
+    for (auto const& f : r)
+        count += apikit::grammar::iequals(f.name_string(), "traceparent");
+    CHECK(count == 1);
+    auto const tp = tr_response_parent(r);
+    CHECK(tp.trace.hex().view() != tr_caller_trace); // a new trace: the request had none
+    CHECK(tp.parent.hex().view() != tr_caller_span);
+}

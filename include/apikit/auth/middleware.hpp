@@ -199,7 +199,7 @@ public:
         auto verified = verifier_->verify(*token);
         if (verified) {
             who.authenticate(std::move(*verified));
-            ex.log_context().set("user_id", who.subject());
+            ex.log_context().set(log_key{"user_id"}, who.subject());
         } else
             who.refuse(verified.error());
         return http::flow::next;

@@ -325,10 +325,10 @@ private:
 
 namespace detail {
 
-/// For the HTTP layer's own middleware, which sets a field it has checked
-/// itself on every response (the request id): `response::set` without the
-/// checks. `name` must be a token, neither a framing field nor
-/// Content-Type, and `value` a field value.
+/// For the library's own middleware, which sets a field it has checked
+/// itself on every response (the request id, the traceparent):
+/// `response::set` without the checks. `name` must be a token, neither a
+/// framing field nor Content-Type, and `value` a field value.
 struct response_access {
     static void set_checked(response& res, std::string_view name, std::string_view value) {
         res.erase(name);

@@ -100,8 +100,9 @@ public:
         if (!continued)
             t.start(options_.sample_new_traces);
         auto& log = ex.log_context();
-        log.set("trace_id", t.trace.hex().view());
-        log.set("span_id", t.span.hex().view());
+        // Constant keys and hex values: nothing to escape, nothing secret.
+        log.set(log_key{"trace_id"}, log_value::plain(t.trace.hex().view()));
+        log.set(log_key{"span_id"}, log_value::plain(t.span.hex().view()));
     }
 
     template <class Exchange>
@@ -110,7 +111,10 @@ public:
         if (!t.valid())
             return; // a layer cleared it: there is no trace to name
         auto& res = ex.response();
-        res.set(traceparent_field, to_chars(t.context()).view());
+        // A traceparent is `00-<hex>-<hex>-<hex>` under a token's name: no
+        // field check to run. Set, not added: one a handler wrote is replaced.
+        http::detail::response_access::set_checked(res, traceparent_field,
+                                                   to_chars(t.context()).view());
         if (!t.state.empty())
             res.set(tracestate_field, t.state.text());
     }
