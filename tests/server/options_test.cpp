@@ -171,7 +171,8 @@ TEST_CASE("options: a bad rate limit, Redis URL or proxy is refused with a messa
     }
 }
 
-TEST_CASE("options: --log-level takes a level's name, without case, and --observability on or off") {
+TEST_CASE(
+    "options: --log-level takes a level's name, without case, and --observability on or off") {
     using apikit::obs::level;
     auto const defaults = parse({});
     REQUIRE(defaults.has_value());
