@@ -199,7 +199,8 @@ public:
         auto verified = verifier_->verify(*token);
         if (verified) {
             who.authenticate(std::move(*verified));
-            ex.log_context().set(log_key{"user_id"}, who.subject());
+            static constexpr log_key user_key{"user_id"};
+            ex.log_context().set(user_key, who.subject());
         } else
             who.refuse(verified.error());
         return http::flow::next;

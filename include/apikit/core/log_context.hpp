@@ -29,7 +29,13 @@
 // to need no escaping (hex ids) as `log_value::plain`: a per-request field
 // then costs copies, not scans:
 //
-//     ctx.set(log_key{"trace_id"}, log_value::plain(trace.hex().view()));
+//     static constexpr log_key trace_key{"trace_id"};
+//     ctx.set(trace_key, log_value::plain(trace.hex().view()));
+//
+// Name a log_key as a constexpr variable, as above: clang 14 crashes
+// (a code-generation fault, fixed in later versions) on a function that
+// builds two log_key temporaries in its arguments, `set(log_key{"a"}, …)`
+// twice, unless the function is a template.
 //
 // Threads: none of its own; one request's context is used by the thread
 // serving that request. Copy it to log from elsewhere.

@@ -101,8 +101,9 @@ public:
             t.start(options_.sample_new_traces);
         auto& log = ex.log_context();
         // Constant keys and hex values: nothing to escape, nothing secret.
-        log.set(log_key{"trace_id"}, log_value::plain(t.trace.hex().view()));
-        log.set(log_key{"span_id"}, log_value::plain(t.span.hex().view()));
+        static constexpr log_key trace_key{"trace_id"}, span_key{"span_id"};
+        log.set(trace_key, log_value::plain(t.trace.hex().view()));
+        log.set(span_key, log_value::plain(t.span.hex().view()));
     }
 
     template <class Exchange>
