@@ -13,7 +13,7 @@
 //
 // Google Benchmark reports per-thread time; items_per_second is the
 // aggregate rate over the threads, so at 2 threads an update "scales" when
-// that rate doubles. ns per update in docs/observability.md is the per-thread
+// that rate doubles. ns per update in docs/obs.md is the per-thread
 // time at 1 thread.
 //
 // Run: apikit-bench-obs [--benchmark_filter=…]

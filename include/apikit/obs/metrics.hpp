@@ -20,7 +20,7 @@
 // a bucket search and two of them. `family::with` finds the series for its
 // label values in an insert-only table read with acquire loads, without a
 // lock; only the first use of a label set takes the family's mutex, to add
-// it. docs/observability.md has the figures.
+// it. docs/obs.md has the figures.
 //
 // Cardinality. A family holds at most `family_options::max_series` series
 // (1000 unless told): label values past that all go to one overflow series
