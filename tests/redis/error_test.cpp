@@ -42,7 +42,8 @@ TEST_CASE("redis::error: each code's message, answer and condition") {
         {redis::error::unexpected_reply, false,
          "redis: the reply's type or value is not the one asked for"},
         {redis::error::cross_slot, false,
-         "redis: the keys of one script must share a hash slot (use one hash tag)"},
+         "redis: the keys of one script or cluster command must share a hash slot (use one hash "
+         "tag)"},
         {redis::error::url_syntax, false,
          "redis URL: not a valid URL (expected redis://[user:password@]host[:port][/db])"},
         {redis::error::url_scheme, false,

@@ -49,6 +49,7 @@
 // Time comes from Clock through Asio's timers, so tests drive timeouts and
 // backoff with a simulated clock and never sleep.
 
+#include <apikit/redis/client.hpp>
 #include <apikit/redis/command.hpp>
 #include <apikit/redis/detail/request.hpp>
 #include <apikit/redis/error.hpp>
@@ -113,29 +114,11 @@ namespace detail {
 template <class Clock, class WaitTraits>
 class connection_impl; // detail/connection_impl.hpp, included below
 
-// The completion handler a concept check calls a connection with.
-struct eval_handler_archetype {
-    void operator()(boost::system::error_code, reply) const {}
-};
+// How a cluster client (cluster_client.hpp) reaches the implementation of
+// its nodes' connections: to send a request it keeps for a redirection.
+struct connection_access;
 
 } // namespace detail
-
-/// What a backend that runs Lua scripts needs of its connection
-/// (ratelimit::redis_store, the cache and the job queue next), so that it can
-/// be built on a stand-in and tested without a server: get_executor(), an
-/// Asio executor where the backend completes what fails before any round
-/// trip; and async_eval(script, keys, args, handler), which runs the script
-/// and calls handler(error_code, reply) once, on the handler's associated
-/// executor and never inside the call, with an error code only when there is
-/// no reply (error.hpp). basic_connection models it.
-template <class C>
-concept script_connection = requires(C& c, script const& code, std::span<arg const> keys,
-                                     std::span<arg const> args,
-                                     detail::eval_handler_archetype handler) {
-    requires boost::asio::execution::is_executor<std::decay_t<decltype(c.get_executor())>>::value ||
-        boost::asio::is_executor<std::decay_t<decltype(c.get_executor())>>::value;
-    c.async_eval(code, keys, args, std::move(handler));
-};
 
 template <class Clock = std::chrono::steady_clock,
           class WaitTraits = boost::asio::wait_traits<Clock>>
@@ -235,6 +218,8 @@ public:
     void close() { impl_->close(); }
 
 private:
+    friend struct detail::connection_access;
+
     template <class CompletionToken>
     auto initiate(detail::request rq, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, reply)>(

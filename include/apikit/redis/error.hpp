@@ -47,7 +47,7 @@ enum class error : int {
     unexpected_reply, ///< reply::as<T>() on a reply of another type or value
 
     // Misuse caught before anything is sent.
-    cross_slot, ///< the keys of one script are in different hash slots
+    cross_slot, ///< the keys of one script, or of one command on a cluster, are in two hash slots
 
     // Parsing a redis:// URL.
     url_syntax,      ///< not a URL (RFC 3986)
@@ -92,7 +92,8 @@ struct apikit::error_table<apikit::redis::error> {
         {error::unexpected_reply, "redis: the reply's type or value is not the one asked for",
          errc::internal_error},
         {error::cross_slot,
-         "redis: the keys of one script must share a hash slot (use one hash tag)",
+         "redis: the keys of one script or cluster command must share a hash slot (use one hash "
+         "tag)",
          errc::internal_error},
         {error::url_syntax,
          "redis URL: not a valid URL (expected redis://[user:password@]host[:port][/db])",

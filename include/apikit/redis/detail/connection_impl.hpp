@@ -27,6 +27,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -117,6 +118,27 @@ public:
         asio::post(strand_, [self = this->shared_from_this(), rq = std::move(rq),
                              done = std::move(done)]() mutable {
             if (auto const ec = self->enqueue(rq, done)) {
+                self->count_failure(ec);
+                done(ec, reply{});
+            }
+        });
+    }
+
+    /// A cluster's ASK redirection (cluster_client.hpp): ASKING, then the
+    /// command, queued together on the strand so that no other command can
+    /// come between them — ASKING holds for the next command on the
+    /// connection only. ASKING's own reply (+OK) is dropped.
+    void submit_asking(request rq, exec_completion done) {
+        asio::dispatch(strand_, [self = this->shared_from_this(), rq = std::move(rq),
+                                 done = std::move(done)]() mutable {
+            request asking;
+            asking.cmd = command{"ASKING"};
+            asking.timeout = rq.timeout;
+            exec_completion ignore([](boost::system::error_code, reply) {}, self->strand_);
+            auto ec = self->enqueue(asking, ignore);
+            if (!ec)
+                ec = self->enqueue(rq, done);
+            if (ec) {
                 self->count_failure(ec);
                 done(ec, reply{});
             }
