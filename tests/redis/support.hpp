@@ -10,6 +10,7 @@
 #include <apikit/core/random.hpp>
 #include <apikit/redis.hpp>
 
+#include "../services/redis_cluster.hpp"
 #include "../services/redis_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace redis_test {
 
@@ -176,6 +178,42 @@ struct shared_connection {
         return redis_test::run_until(io, done);
     }
 };
+
+// --- The fixture's Redis Cluster (tests/services/redis_cluster.sh): 3
+// primaries with a replica each on loopback, shared by every test, so a test
+// never kills its nodes or moves its slots (a private apikit_test::redis_cluster
+// is for that, tests/services/redis_cluster.hpp).
+
+using apikit_test::redis_cluster;
+
+/// The ports of the fixture's cluster: the 3 primaries first, in the order of
+/// the slots they own (0-5460, 5461-10922, 10923-16383), then their replicas
+/// in the same order (the replica of ports[i] is ports[i + 3]), as the fixture
+/// saw them at start. Fails the test (never skips it) when there is none.
+inline std::vector<std::uint16_t> shared_cluster_ports() {
+    char const* path = std::getenv("APIKIT_REDIS_CLUSTER_PORTS_FILE");
+    REQUIRE_MESSAGE(path != nullptr,
+                    "APIKIT_REDIS_CLUSTER_PORTS_FILE is not set: run the Redis tests through "
+                    "ctest, which starts the Redis Cluster fixture ('services: start redis "
+                    "cluster')");
+    std::ifstream in(path);
+    std::vector<std::uint16_t> ports;
+    for (unsigned port = 0; in >> port && port > 0 && port < 65536;)
+        ports.push_back(static_cast<std::uint16_t>(port));
+    REQUIRE_MESSAGE(ports.size() == 6,
+                    "no Redis Cluster: the fixture 'services: start redis cluster' did not "
+                    "run or failed (not 6 ports in "
+                        << std::string(path)
+                        << "); './dev deps' installs redis-server and redis-cli");
+    return ports;
+}
+
+/// The options a cluster client is given to find a cluster through one node
+/// (its seed), the way `--redis URL` names any node: the same real-time
+/// timeouts and quick reconnects as options_for().
+inline redis::connection_options cluster_seed_options(std::uint16_t port) {
+    return options_for(port);
+}
 
 } // namespace redis_test
 
