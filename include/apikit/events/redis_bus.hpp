@@ -2,18 +2,27 @@
 #define APIKIT_EVENTS_REDIS_BUS_HPP
 
 // The bus on Redis Streams: one log of events shared by every server process
-// that talks to one Redis, so a subscriber in one process gets what another
-// published, and GET /events in either lists both. It models `events::bus`
-// and `events::event_log` (the completion-handler form: every operation is
-// a round trip).
+// that talks to one Redis (or one Redis Cluster), so a subscriber in one
+// process gets what another published, and GET /events in either lists
+// both. It models `events::bus` and `events::event_log` (the
+// completion-handler form: every operation is a round trip).
+//
+// The client. basic_redis_bus<Client> talks to Redis through any
+// redis::client (client.hpp): redis::connection, one Redis, by default
+// (`events::redis_bus`); redis::cluster_client, one Redis or a cluster
+// (`basic_redis_bus bus(cluster)` deduces it). The bus's code is the same on
+// both: every command it sends names the one stream key, so on a cluster
+// each goes to the node that owns the stream's slot.
 //
 // The stream. One stream for every event of the bus, at
 // `<key_prefix>:events:{<stream>}` (`apikit:events:{all}`): one key, so one
 // order of all events, and its hash tag is the whole name, so a cluster keeps
-// it on one node. Each entry has two fields, `type` and `event` (the
-// envelope's JSON, event.hpp). XADD … MAXLEN ~ max_length keeps it bounded
-// (Redis trims whole nodes, so a little more may remain); positions are the
-// ids Redis gives, `<ms>-<seq>` of its own clock, so they only grow.
+// it in one slot, on one node (a bus's events do not spread over a cluster's
+// primaries: buses on streams of other names may land elsewhere). Each entry
+// has two fields, `type` and `event` (the envelope's JSON, event.hpp).
+// XADD … MAXLEN ~ max_length keeps it bounded (Redis trims whole nodes, so a
+// little more may remain); positions are the ids Redis gives, `<ms>-<seq>`
+// of its own clock, so they only grow.
 //
 // Subscriptions are consumers of consumer groups (subscribe_options::group
 // and ::consumer): each group gets every event; within a group each event
@@ -32,12 +41,12 @@
 // `event.id`s it has handled (e.g. `SET apikit:seen:<id> 1 NX EX …` before
 // acting), or make the action itself idempotent (an upsert keyed by the id).
 //
-// Polling, not blocking. The connection is pipelined: a blocking XREADGROUP
-// BLOCK would hold every command behind it (publishes, rate limits) for its
-// whole timeout. So a subscription reads without BLOCK and, when nothing was
-// new, waits poll_interval on a timer (100 ms: the delivery latency of an
-// idle bus, and one command per interval per subscription); after a full
-// batch it reads again at once.
+// Polling, not blocking. The client's connections are pipelined: a blocking
+// XREADGROUP BLOCK would hold every command behind it on its node
+// (publishes, rate limits) for its whole timeout. So a subscription reads
+// without BLOCK and, when nothing was new, waits poll_interval on a timer
+// (100 ms: the delivery latency of an idle bus, and one command per interval
+// per subscription); after a full batch it reads again at once.
 //
 // Wildcards filter on the consumer's side: a group gets every event of the
 // stream, and a subscription acknowledges those its pattern does not match
@@ -46,17 +55,20 @@
 // types of many its own bus (another `stream`).
 //
 // Outages. Publishing or listing while Redis does not answer completes with
-// the connection's error, which compares equal to
+// the client's error, which compares equal to
 // apikit::condition::backend_unavailable (503; a publish that timed out may
 // have been stored): at once when not connected, after the command timeout
 // at worst, never a hang. A subscription counts the failure and tries again
-// every poll_interval; nothing is lost, since the events wait in Redis.
+// every poll_interval; nothing is lost, since the events wait in Redis. On
+// a cluster, while the stream's primary fails over, commands fail as in an
+// outage until the client follows the promoted replica; an event that the
+// old primary stored and had not yet replicated is lost with it.
 //
-// Threads. Any member may be called from any thread (the connection's own
+// Threads. Any member may be called from any thread (the client's own
 // rule). A publish or list handler runs on its associated executor — by
-// default the connection's strand — never inside the call. A subscriber
-// runs on a strand of its own over the connection's executor. The
-// connection must outlive the bus and every subscription; destroying a
+// default the client's strand — never inside the call. A subscriber runs on
+// a strand of its own over the executor under the client's strand. The
+// client must outlive the bus and every subscription; destroying a
 // subscription stops its loop, and from another thread than the
 // subscriber's the call in progress may still finish.
 
@@ -67,6 +79,7 @@
 #include <apikit/events/detail/redis_bus_subscription.hpp>
 #include <apikit/events/event.hpp>
 #include <apikit/events/type_name.hpp>
+#include <apikit/redis/client.hpp>
 #include <apikit/redis/command.hpp>
 #include <apikit/redis/connection.hpp>
 #include <apikit/redis/key.hpp>
@@ -127,8 +140,15 @@ struct redis_bus_stats : bus_stats {
     std::vector<redis_subscription_stats> subscriptions;
 };
 
-class redis_bus {
+template <class Client = redis::connection>
+class basic_redis_bus {
+    static_assert(redis::client<Client>,
+                  "apikit::events::basic_redis_bus's Client must model apikit::redis::client");
+    using subscriber_type = detail::redis_subscriber<Client>;
+
 public:
+    using client_type = Client;
+
     /// A subscription: its consumer reads as long as it exists (move-only).
     class subscription {
     public:
@@ -156,22 +176,22 @@ public:
         [[nodiscard]] redis_subscription_stats stats() const { return stats_of(*sub_); }
 
     private:
-        friend class redis_bus;
-        explicit subscription(std::shared_ptr<detail::redis_subscriber> s) : sub_(std::move(s)) {}
-        std::shared_ptr<detail::redis_subscriber> sub_;
+        friend class basic_redis_bus;
+        explicit subscription(std::shared_ptr<subscriber_type> s) : sub_(std::move(s)) {}
+        std::shared_ptr<subscriber_type> sub_;
     };
 
     /// A bus on `conn`, which it does not own and which must outlive it.
     /// Throws std::invalid_argument on a key_prefix or stream that is empty
     /// or holds a brace, a max_length or batch of 0.
-    explicit redis_bus(redis::connection& conn, redis_bus_options o = {})
+    explicit basic_redis_bus(Client& conn, redis_bus_options o = {})
         : conn_(&conn)
         , key_(redis::key_space("events", o.key_prefix).tagged(checked(o).stream))
         , max_length_(o.max_length)
         , settings_{o.batch, o.poll_interval, o.claim_after, o.claim_interval} {}
 
-    redis_bus(redis_bus const&) = delete;
-    redis_bus& operator=(redis_bus const&) = delete;
+    basic_redis_bus(basic_redis_bus const&) = delete;
+    basic_redis_bus& operator=(basic_redis_bus const&) = delete;
 
     /// XADD: handler(error_code, position), on the handler's executor.
     template <class Handler>
@@ -226,9 +246,9 @@ public:
     template <class Subscriber>
     [[nodiscard]] subscription subscribe(type_pattern pattern, subscribe_options const& o,
                                          Subscriber&& subscriber) {
-        auto s = std::make_shared<detail::redis_subscriber>(
+        auto s = std::make_shared<subscriber_type>(
             *conn_, key_, pattern, o, settings_,
-            detail::redis_subscriber::subscriber_fn(std::forward<Subscriber>(subscriber)), totals_);
+            typename subscriber_type::subscriber_fn(std::forward<Subscriber>(subscriber)), totals_);
         {
             std::lock_guard lk(m_);
             std::erase_if(subs_, [](auto const& w) { return w.expired(); });
@@ -259,20 +279,21 @@ public:
 
     /// The stream's key.
     [[nodiscard]] std::string const& key() const noexcept { return key_; }
-    [[nodiscard]] redis::connection& connection() const noexcept { return *conn_; }
+    /// The client it talks through.
+    [[nodiscard]] Client& connection() const noexcept { return *conn_; }
 
 private:
     static redis_bus_options const& checked(redis_bus_options const& o) {
         if (o.stream.empty() || o.stream.find_first_of("{}") != std::string::npos)
-            throw std::invalid_argument(
-                "apikit::events::redis_bus: the stream name must be non-empty and brace-free");
+            throw std::invalid_argument("apikit::events::basic_redis_bus: the stream name must be "
+                                        "non-empty and brace-free");
         if (o.max_length == 0 || o.batch == 0)
             throw std::invalid_argument(
-                "apikit::events::redis_bus: max_length and batch must be at least 1");
+                "apikit::events::basic_redis_bus: max_length and batch must be at least 1");
         return o;
     }
 
-    static redis_subscription_stats stats_of(detail::redis_subscriber const& s) {
+    static redis_subscription_stats stats_of(subscriber_type const& s) {
         auto const& c = s.counters();
         auto const n = [](std::atomic<std::uint64_t> const& a) {
             return a.load(std::memory_order_relaxed);
@@ -310,14 +331,21 @@ private:
         return {};
     }
 
-    redis::connection* conn_;
+    Client* conn_;
     std::string key_;
     std::size_t max_length_;
     detail::redis_loop_settings settings_;
     std::shared_ptr<detail::redis_counters> totals_ = std::make_shared<detail::redis_counters>();
     mutable std::mutex m_;
-    std::vector<std::weak_ptr<detail::redis_subscriber>> subs_;
+    std::vector<std::weak_ptr<subscriber_type>> subs_;
 };
+
+/// `basic_redis_bus bus(client, options)`: a bus on the client's type.
+template <class Client>
+basic_redis_bus(Client&, redis_bus_options = {}) -> basic_redis_bus<Client>;
+
+/// The bus on one connection to one Redis.
+using redis_bus = basic_redis_bus<>;
 
 static_assert(bus<redis_bus>, "apikit::events::redis_bus must model apikit::events::bus");
 static_assert(event_log<redis_bus>,

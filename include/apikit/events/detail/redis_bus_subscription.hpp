@@ -1,10 +1,12 @@
 #ifndef APIKIT_EVENTS_DETAIL_REDIS_BUS_SUBSCRIPTION_HPP
 #define APIKIT_EVENTS_DETAIL_REDIS_BUS_SUBSCRIPTION_HPP
 
-// One subscription of redis_bus: a consumer of a consumer group, run as a
-// loop of commands on a strand of its own (on the connection's executor,
-// not the connection's strand, so a subscriber that takes its time holds up
-// neither the connection nor other subscriptions on other threads).
+// One subscription of basic_redis_bus: a consumer of a consumer group, run
+// as a loop of commands on a strand of its own (on the executor under the
+// client's strand, not that strand, so a subscriber that takes its time
+// holds up neither the client nor other subscriptions on other threads).
+// Every command names the bus's one stream key, so on a cluster each goes
+// to the node of the stream's slot.
 //
 //   join    XGROUP CREATE <key> <group> <after|$> MKSTREAM   (BUSYGROUP: it exists)
 //   claim   XAUTOCLAIM <key> <group> <me> <claim_after> <cursor> COUNT n
@@ -25,12 +27,12 @@
 // Failures: a command that fails (Redis down, a NOGROUP after the stream
 // was deleted) is counted, and the loop starts again from `join` after
 // poll_interval — never faster, so an outage costs one command per
-// interval per subscription. A closed connection (operation_aborted,
+// interval per subscription. A closed client (operation_aborted,
 // error::closed) ends the loop.
 //
 // Stopping sets a flag the loop reads before every step and every
 // subscriber call; the command in flight completes (within the
-// connection's command timeout) and does nothing more.
+// client's command timeout) and does nothing more.
 
 #include <apikit/core/random.hpp>
 #include <apikit/events/bus.hpp>
@@ -38,11 +40,12 @@
 #include <apikit/events/detail/redis_bus_stream.hpp>
 #include <apikit/events/event.hpp>
 #include <apikit/events/type_name.hpp>
+#include <apikit/redis/client.hpp>
 #include <apikit/redis/command.hpp>
-#include <apikit/redis/connection.hpp>
 #include <apikit/redis/error.hpp>
 #include <apikit/redis/reply.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -86,16 +89,27 @@ struct redis_counters {
     }
 };
 
-class redis_subscriber : public std::enable_shared_from_this<redis_subscriber> {
+// The executor a client's strand runs on (the client's executor itself when
+// it is no strand): where a subscription makes a strand of its own.
+template <class Executor>
+[[nodiscard]] boost::asio::any_io_executor executor_under(Executor const& ex) {
+    if constexpr (requires { ex.get_inner_executor(); })
+        return ex.get_inner_executor();
+    else
+        return ex;
+}
+
+template <class Client>
+class redis_subscriber : public std::enable_shared_from_this<redis_subscriber<Client>> {
 public:
     using subscriber_fn = move_function<void(event const&, position)>;
     using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
 
-    redis_subscriber(redis::connection& conn, std::string key, type_pattern pattern,
+    redis_subscriber(Client& conn, std::string key, type_pattern pattern,
                      subscribe_options const& o, redis_loop_settings settings, subscriber_fn fn,
                      std::shared_ptr<redis_counters> totals)
         : conn_(&conn)
-        , strand_(conn.get_executor().get_inner_executor())
+        , strand_(executor_under(conn.get_executor()))
         , timer_(strand_)
         , key_(std::move(key))
         , group_(o.group.empty() ? random_id("g_") : o.group)
@@ -131,9 +145,12 @@ public:
     [[nodiscard]] bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
 private:
-    // The reply comes on the connection's strand; the rest runs on this
-    // subscription's, by a post (a dispatch would run the subscriber inside
-    // the connection's strand, holding up every other command).
+    using std::enable_shared_from_this<redis_subscriber>::shared_from_this;
+
+    // The reply comes on the client's strand (a cluster: the strand of the
+    // node's connection); the rest runs on this subscription's, by a post (a
+    // dispatch would run the subscriber inside that strand, holding up every
+    // other command).
     template <class Next>
     void exec(redis::command cmd, Next next) {
         conn_->async_exec(std::move(cmd), [self = shared_from_this(),
@@ -270,7 +287,7 @@ private:
         return true;
     }
 
-    redis::connection* conn_;
+    Client* conn_;
     strand_type strand_;
     boost::asio::steady_timer timer_;
     std::string const key_;
