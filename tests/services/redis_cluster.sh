@@ -10,7 +10,15 @@
 #                                      primaries with a replica each, waits
 #                                      until the cluster is whole, and writes
 #                                      the ports to STATE_DIR/ports
-#   redis_cluster.sh stop STATE_DIR    stops the nodes and removes the directory
+#   redis_cluster.sh stop STATE_DIR    stops the nodes and removes the directory,
+#                                      unless another run still uses them
+#
+# Several ctest runs in one build tree (people, or agents, testing at once)
+# share one cluster instead of killing each other's: start and stop take a
+# lock (STATE_DIR/lock), STATE_DIR/users lists the runs using the cluster (the
+# ctest process, this script's parent), start joins a cluster that is in use
+# and whole, and stop ends it when the last run that is still alive leaves.
+# A run killed before its stop is forgotten at the next start or stop.
 #
 # STATE_DIR/ports holds one port a line: the 3 primaries first, in the order
 # of the slots they own (0-5460, 5461-10922, 10923-16383), then the 3
@@ -53,7 +61,7 @@ ours() { # <pid>
     [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'redis-server'
 }
 
-stop() {
+stop_nodes() {
     local pid pids=()
     if [[ -f $state/pids ]]; then
         while read -r pid; do
@@ -88,7 +96,7 @@ fail() {
         printf '==> %s <==\n' "$log" >&2
         tail -n 40 "$log" >&2
     done
-    stop
+    stop_nodes
     die "$@"
 }
 
@@ -106,11 +114,11 @@ start_node() { # <n>
             --cluster-node-timeout 1000 --repl-diskless-sync-delay 0 \
             --save '' --appendonly no --dir "$node_dir" \
             --daemonize yes --pidfile "$node_dir/redis.pid" --logfile "$node_dir/redis.log" \
-            --enable-debug-command local >/dev/null 2>&1 || continue
+            --enable-debug-command local >/dev/null 2>&1 9>&- || continue
         for _ in $(seq 200); do
             if [[ -f $node_dir/redis.pid ]]; then
                 pid=$(<"$node_dir/redis.pid")
-                # Known from the moment it runs, so that stop() finds it.
+                # Known from the moment it runs, so that stop_nodes() finds it.
                 grep -qx "$pid" "$state/pids" 2>/dev/null || printf '%s\n' "$pid" >>"$state/pids"
             fi
             # Ready by its own log, alive, and answering: the port is ours
@@ -172,13 +180,12 @@ ordered_ports() {
     done <"$dir/primaries"
 }
 
-start() {
+start_cluster() {
     command -v "$server" >/dev/null ||
         die "redis-server is not installed: './dev deps' installs it (Debian package redis-server)"
     command -v "$cli" >/dev/null ||
         die "redis-cli is not installed: './dev deps' installs it (Debian package redis-tools, with redis-server)"
-    mkdir -p "$state"
-    stop # a cluster left over from an interrupted run
+    stop_nodes # a cluster left over from an interrupted run
     local began=$EPOCHREALTIME port
     dir=$(mktemp -d "${TMPDIR:-/tmp}/apikit-redis-cluster.XXXXXX")
     printf '%s\n' "$dir" >"$state/dir"
@@ -211,6 +218,49 @@ start() {
     printf 'redis cluster (redis-server %s): 3 primaries and 3 replicas on 127.0.0.1:%s in %s ms (dir %s)\n' \
         "$("$server" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')" \
         "$(paste -sd, "$state/ports")" "$(((${EPOCHREALTIME/./} - ${began/./}) / 1000))" "$dir"
+}
+
+# The runs (ctest processes) that use the cluster, without those gone.
+users() {
+    local pid
+    [[ -f $state/users ]] || return 0
+    while read -r pid; do
+        [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
+    done <"$state/users"
+    return 0
+}
+
+start() {
+    mkdir -p "$state"
+    exec 9>>"$state/lock"
+    flock -w 150 9 || die "another run held $state/lock for 150 s"
+    users | grep -vx "$PPID" >"$state/users.new" || true
+    mv "$state/users.new" "$state/users"
+    if [[ -s $state/users && -f $state/ports ]]; then
+        mapfile -t ports <"$state/ports"
+        if whole; then
+            printf '%s\n' "$PPID" >>"$state/users"
+            printf 'redis cluster on 127.0.0.1:%s, shared with the run(s) %s\n' \
+                "$(paste -sd, "$state/ports")" "$(grep -vx "$PPID" "$state/users" | paste -sd, -)"
+            return 0
+        fi
+    fi
+    start_cluster
+    printf '%s\n' "$PPID" >>"$state/users"
+}
+
+stop() {
+    mkdir -p "$state"
+    exec 9>>"$state/lock"
+    flock -w 150 9 || die "another run held $state/lock for 150 s"
+    users | grep -vx "$PPID" >"$state/users.new" || true
+    mv "$state/users.new" "$state/users"
+    if [[ -s $state/users ]]; then
+        printf 'redis cluster left running for the run(s) %s\n' "$(paste -sd, - <"$state/users")"
+        return 0
+    fi
+    stop_nodes
+    rm -f -- "$state/users"
 }
 
 case $command in
