@@ -230,18 +230,24 @@ users() {
     return 0
 }
 
-start() {
+# Takes the lock (held until the script exits) and forgets this run and the
+# runs that are gone; STATE_DIR/users is left with the others.
+enter() {
     mkdir -p "$state"
     exec 9>>"$state/lock"
-    flock -w 150 9 || die "another run held $state/lock for 150 s"
+    flock -w 60 9 || die "another run held $state/lock for 60 s"
     users | grep -vx "$PPID" >"$state/users.new" || true
     mv "$state/users.new" "$state/users"
+}
+
+start() {
+    enter
     if [[ -s $state/users && -f $state/ports ]]; then
         mapfile -t ports <"$state/ports"
         if whole; then
-            printf '%s\n' "$PPID" >>"$state/users"
             printf 'redis cluster on 127.0.0.1:%s, shared with the run(s) %s\n' \
-                "$(paste -sd, "$state/ports")" "$(grep -vx "$PPID" "$state/users" | paste -sd, -)"
+                "$(paste -sd, "$state/ports")" "$(paste -sd, - <"$state/users")"
+            printf '%s\n' "$PPID" >>"$state/users"
             return 0
         fi
     fi
@@ -250,11 +256,7 @@ start() {
 }
 
 stop() {
-    mkdir -p "$state"
-    exec 9>>"$state/lock"
-    flock -w 150 9 || die "another run held $state/lock for 150 s"
-    users | grep -vx "$PPID" >"$state/users.new" || true
-    mv "$state/users.new" "$state/users"
+    enter
     if [[ -s $state/users ]]; then
         printf 'redis cluster left running for the run(s) %s\n' "$(paste -sd, - <"$state/users")"
         return 0
