@@ -26,7 +26,8 @@
 //
 // This runs for every command sent to a cluster: no allocation, no
 // exception, one pass over the arguments it needs (a keyword search may
-// rewind once), and stops at the first key in another slot.
+// rewind once), and stops at the first key in another slot. It reads the
+// command and a constant table only, so any thread may call it.
 
 #include <apikit/redis/command.hpp>
 #include <apikit/redis/detail/command_keys.hpp>
@@ -56,7 +57,7 @@ struct slot_accumulator {
     command_slot result;
 
     /// False once the keys span two slots: nothing more to learn.
-    bool add(std::string_view key) noexcept {
+    [[nodiscard]] bool add(std::string_view key) noexcept {
         auto const s = hash_slot(key);
         if (result.k == command_slot::kind::keyless)
             result = {command_slot::kind::slot, s};
@@ -66,6 +67,13 @@ struct slot_accumulator {
     }
 };
 
+/// The argument at `i` as a key; false when there is none, or once the
+/// keys span two slots.
+[[nodiscard]] inline bool key_at(resp_arguments& a, slot_accumulator& acc, std::size_t i) noexcept {
+    std::string_view key;
+    return a.seek(i) && a.next(key) && acc.add(key);
+}
+
 /// The keys from `first` to `last` (negative: from the end), every `step`.
 inline void range_keys(resp_arguments& a, slot_accumulator& acc, long first, long last,
                        long step) noexcept {
@@ -73,14 +81,11 @@ inline void range_keys(resp_arguments& a, slot_accumulator& acc, long first, lon
     if (last < 0)
         last += argc;
     // Out of bounds: Redis finds no keys (and refuses the command).
-    if (first < 1 || last < first || last >= argc || step < 1 ||
-        !a.seek(static_cast<std::size_t>(first)))
+    if (first < 1 || last < first || last >= argc || step < 1)
         return;
-    std::string_view key;
-    for (long i = first; i <= last; i += step) {
-        if (!a.seek(static_cast<std::size_t>(i)) || !a.next(key) || !acc.add(key))
+    for (long i = first; i <= last; i += step)
+        if (!key_at(a, acc, static_cast<std::size_t>(i)))
             return;
-    }
 }
 
 /// The index of the first `keyword` at `from` or after it, not the last
@@ -98,12 +103,6 @@ inline void range_keys(resp_arguments& a, slot_accumulator& acc, long first, lon
             return i;
     }
     return 0;
-}
-
-/// The argument at `i` as a key.
-inline bool key_at(resp_arguments& a, slot_accumulator& acc, std::size_t i) noexcept {
-    std::string_view key;
-    return a.seek(i) && a.next(key) && acc.add(key);
 }
 
 /// The count at `at`, when Redis accepts it: at least 1, and no more than
@@ -172,7 +171,7 @@ inline void movable_keys(resp_arguments& a, slot_accumulator& acc, key_rule rule
                 store = i + 1;
         }
         if (store != 0)
-            key_at(a, acc, store);
+            static_cast<void>(key_at(a, acc, store));
         return;
     }
     case key_rule::migrate: {
@@ -198,7 +197,7 @@ inline void movable_keys(resp_arguments& a, slot_accumulator& acc, key_rule rule
                 return;
             }
         }
-        acc.add(key);
+        static_cast<void>(acc.add(key));
         return;
     }
     case key_rule::georadius: {
@@ -209,7 +208,7 @@ inline void movable_keys(resp_arguments& a, slot_accumulator& acc, key_rule rule
         if (auto const at = find_keyword(a, from, "STORE"); at != 0 && !key_at(a, acc, at + 1))
             return;
         if (auto const at = find_keyword(a, from, "STOREDIST"); at != 0)
-            key_at(a, acc, at + 1);
+            static_cast<void>(key_at(a, acc, at + 1));
         return;
     }
     }
