@@ -299,10 +299,19 @@ private:
             return o->done(make_error_code(error::timeout), reply{});
         }
         request copy;
-        copy.cmd = o->rq.cmd;
-        copy.code = o->rq.code;
-        copy.tail = o->rq.tail;
-        copy.n = o->rq.n;
+        if (asking && o->rq.code) {
+            // A script sent after ASKING goes by source: a NOSCRIPT from the
+            // importing node would be answered by a resend without ASKING,
+            // which the node would answer with MOVED back to the source.
+            std::string resp;
+            o->rq.code->append_eval(resp, o->rq.tail, o->rq.n);
+            copy.cmd = command::from_resp(std::move(resp), o->rq.n + 3);
+        } else {
+            copy.cmd = o->rq.cmd;
+            copy.code = o->rq.code;
+            copy.tail = o->rq.tail;
+            copy.n = o->rq.n;
+        }
         copy.timeout = o->deadline - now;
         auto& c = connection_access::impl(n->conn);
         exec_completion next(on_reply{this->shared_from_this(), std::move(o)}, c.strand());
