@@ -7,7 +7,8 @@
 #   redis.sh stop STATE_DIR    stops it and removes its directory
 #
 # The tests read STATE_DIR/port (the path comes to them in the environment
-# variable APIKIT_REDIS_PORT_FILE) and fail when it is not there.
+# variable APIKIT_REDIS_PORT_FILE) and fail when it is not there. Several
+# ctest runs in one build tree share one server, as runs.sh says.
 set -euo pipefail
 
 die() {
@@ -19,6 +20,8 @@ die() {
 command=$1
 state=$2
 server=${APIKIT_REDIS_SERVER:-redis-server}
+# shellcheck source=runs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/runs.sh"
 
 # PING over bash's /dev/tcp: no redis-cli needed. True when PONG comes back.
 ping() { # <port>
@@ -30,7 +33,7 @@ ping() { # <port>
     [[ $reply == +PONG* ]]
 }
 
-stop() {
+stop_server() {
     [[ -f $state/pid ]] || return 0
     local pid
     pid=$(<"$state/pid")
@@ -52,8 +55,14 @@ stop() {
 start() {
     command -v "$server" >/dev/null ||
         die "redis-server is not installed: './dev deps' installs it (Debian package redis-server)"
-    mkdir -p "$state"
-    stop # a server left over from an interrupted run
+    runs_enter
+    if [[ -s $state/users && -f $state/port ]] && ping "$(<"$state/port")"; then
+        printf 'redis-server on 127.0.0.1:%s, shared with the run(s) %s\n' \
+            "$(<"$state/port")" "$(runs_others)"
+        runs_join
+        return 0
+    fi
+    stop_server # a server left over from an interrupted run
     local dir port pid
     dir=$(mktemp -d "${TMPDIR:-/tmp}/apikit-redis.XXXXXX")
     printf '%s\n' "$dir" >"$state/dir"
@@ -65,7 +74,7 @@ start() {
         "$server" --port "$port" --bind 127.0.0.1 --protected-mode yes \
             --save '' --appendonly no --dir "$dir" \
             --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-            --enable-debug-command local >/dev/null 2>&1 || continue
+            --enable-debug-command local >/dev/null 2>&1 9>&- || continue
         for _ in $(seq 200); do
             # Ready by its own log, alive, and answering: the port is ours
             # (a PONG alone could come from another server on that port).
@@ -77,6 +86,7 @@ start() {
                 printf '%s\n' "$port" >"$state/port"
                 printf 'redis-server %s on 127.0.0.1:%s (pid %s, dir %s)\n' \
                     "$("$server" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')" "$port" "$pid" "$dir"
+                runs_join
                 return 0
             fi
             # Gone without answering: the port was taken; try another.
@@ -96,6 +106,16 @@ start() {
     rm -rf -- "$dir"
     rm -f -- "$state/dir"
     die "redis-server did not start on any of 20 ports"
+}
+
+stop() {
+    runs_enter
+    if [[ -s $state/users ]]; then
+        printf 'redis-server left running for the run(s) %s\n' "$(runs_others)"
+        return 0
+    fi
+    stop_server
+    rm -f -- "$state/users"
 }
 
 case $command in

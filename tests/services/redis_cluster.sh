@@ -13,12 +13,7 @@
 #   redis_cluster.sh stop STATE_DIR    stops the nodes and removes the directory,
 #                                      unless another run still uses them
 #
-# Several ctest runs in one build tree (people, or agents, testing at once)
-# share one cluster instead of killing each other's: start and stop take a
-# lock (STATE_DIR/lock), STATE_DIR/users lists the runs using the cluster (the
-# ctest process, this script's parent), start joins a cluster that is in use
-# and whole, and stop ends it when the last run that is still alive leaves.
-# A run killed before its stop is forgotten at the next start or stop.
+# Several ctest runs in one build tree share one cluster, as runs.sh says.
 #
 # STATE_DIR/ports holds one port a line: the 3 primaries first, in the order
 # of the slots they own (0-5460, 5461-10922, 10923-16383), then the 3
@@ -46,6 +41,8 @@ state=$2
 server=${APIKIT_REDIS_SERVER:-redis-server}
 cli=${APIKIT_REDIS_CLI:-redis-cli}
 nodes=6
+# shellcheck source=runs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/runs.sh"
 replicas=1
 
 # One command to one node, its reply as redis-cli prints it without a
@@ -220,45 +217,25 @@ start_cluster() {
         "$(paste -sd, "$state/ports")" "$(((${EPOCHREALTIME/./} - ${began/./}) / 1000))" "$dir"
 }
 
-# The runs (ctest processes) that use the cluster, without those gone.
-users() {
-    local pid
-    [[ -f $state/users ]] || return 0
-    while read -r pid; do
-        [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
-    done <"$state/users"
-    return 0
-}
-
-# Takes the lock (held until the script exits) and forgets this run and the
-# runs that are gone; STATE_DIR/users is left with the others.
-enter() {
-    mkdir -p "$state"
-    exec 9>>"$state/lock"
-    flock -w 60 9 || die "another run held $state/lock for 60 s"
-    users | grep -vx "$PPID" >"$state/users.new" || true
-    mv "$state/users.new" "$state/users"
-}
-
 start() {
-    enter
+    runs_enter
     if [[ -s $state/users && -f $state/ports ]]; then
         mapfile -t ports <"$state/ports"
         if whole; then
             printf 'redis cluster on 127.0.0.1:%s, shared with the run(s) %s\n' \
-                "$(paste -sd, "$state/ports")" "$(paste -sd, - <"$state/users")"
-            printf '%s\n' "$PPID" >>"$state/users"
+                "$(paste -sd, "$state/ports")" "$(runs_others)"
+            runs_join
             return 0
         fi
     fi
     start_cluster
-    printf '%s\n' "$PPID" >>"$state/users"
+    runs_join
 }
 
 stop() {
-    enter
+    runs_enter
     if [[ -s $state/users ]]; then
-        printf 'redis cluster left running for the run(s) %s\n' "$(paste -sd, - <"$state/users")"
+        printf 'redis cluster left running for the run(s) %s\n' "$(runs_others)"
         return 0
     fi
     stop_nodes
