@@ -30,9 +30,11 @@ TEST_CASE("cluster fixture: the shared cluster is ok, 3 primaries then their 3 r
         redis::connection primary(io.get_executor(), options_for(ports[i]));
         REQUIRE_FALSE(connect(io, primary));
         auto const info = ok(io, primary, {"CLUSTER", "INFO"});
-        CHECK_MESSAGE(says(info, "cluster_state:ok"), info);
-        CHECK_MESSAGE(says(info, "cluster_known_nodes:6"), info);
-        CHECK(ok(io, primary, {"ROLE"}).elements()[0] == reply::string("master"));
+        CHECK_MESSAGE(says(info, "cluster_state:ok"), fmt::format("{}", info));
+        CHECK_MESSAGE(says(info, "cluster_known_nodes:6"), fmt::format("{}", info));
+        auto const primary_role = ok(io, primary, {"ROLE"});
+        REQUIRE_FALSE(primary_role.elements().empty());
+        CHECK(primary_role.elements()[0] == reply::string("master"));
 
         // ROLE of a replica: slave, its primary's host and port, ...
         redis::connection replica(io.get_executor(), options_for(ports[i + 3]));
@@ -43,6 +45,7 @@ TEST_CASE("cluster fixture: the shared cluster is ok, 3 primaries then their 3 r
         CHECK(role.elements()[2] == reply::integer(ports[i]));
         primary.close();
         replica.close();
+        settle(io);
     }
     // The primaries in the order of their slots.
     redis::connection conn(io.get_executor(), options_for(ports[0]));
@@ -56,9 +59,10 @@ TEST_CASE("cluster fixture: the shared cluster is ok, 3 primaries then their 3 r
         auto const line = nodes.text().substr(at, nodes.text().find('\n', at) - at);
         CHECK_MESSAGE(line.find(std::string(" connected ") + first_slots[i]) !=
                           std::string_view::npos,
-                      nodes);
+                      fmt::format("{}", nodes));
     }
     conn.close();
+    settle(io);
 }
 
 TEST_CASE("cluster fixture: a private cluster's replica takes over when its primary is killed") {
