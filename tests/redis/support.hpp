@@ -215,6 +215,33 @@ inline redis::connection_options cluster_seed_options(std::uint16_t port) {
     return options_for(port);
 }
 
+/// A cluster client on the fixture's cluster, found through its first
+/// primary, and the io_context that drives it: what the conformance suites
+/// of the Redis backends (rate-limit buckets, refresh-token families, the
+/// event bus) run on a cluster with. Connected, in cluster mode, when made.
+struct shared_cluster {
+    asio::io_context io;
+    redis::cluster_client conn{io.get_executor(),
+                               cluster_seed_options(shared_cluster_ports().front())};
+
+    shared_cluster() {
+        REQUIRE_FALSE(connect(io, conn));
+        REQUIRE(conn.mode() == redis::cluster_mode::cluster);
+    }
+
+    template <class Pred>
+    void run_until(Pred done) {
+        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no answer in 20 s");
+    }
+
+    /// The same without doctest's assertions, for another thread: false if
+    /// 20 s pass first.
+    template <class Pred>
+    bool run_quietly_until(Pred done) {
+        return redis_test::run_until(io, done);
+    }
+};
+
 } // namespace redis_test
 
 #endif
