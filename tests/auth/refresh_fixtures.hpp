@@ -5,9 +5,11 @@
 // not inside the call).
 //
 // The Redis store is in the suite when the build has apikit::redis
-// (APIKIT_TEST_WITH_REDIS): it talks to the ctest fixture's redis-server
+// (APIKIT_TEST_WITH_REDIS), twice: on a connection to the ctest fixture's
+// redis-server, and on a cluster client of the fixture's Redis Cluster
+// (3 primaries), where each family lives on the primary of its slot. Each
 // with a key prefix of its own per fixture, so that no two tests see each
-// other's keys. `second()` gives a second connection and store on the same
+// other's keys. `second()` gives a second client and store on the same
 // keys, for races between two "processes".
 #ifndef APIKIT_TESTS_AUTH_REFRESH_FIXTURES_HPP
 #define APIKIT_TESTS_AUTH_REFRESH_FIXTURES_HPP
@@ -19,6 +21,7 @@
 #if APIKIT_TEST_WITH_REDIS
 #include <apikit/auth/redis_refresh_store.hpp>
 #include <apikit/core/random.hpp>
+#include <apikit/redis/cluster_client.hpp>
 
 #include "redis/support.hpp"
 
@@ -51,19 +54,23 @@ struct store_fixture<auth::memory_refresh_store> {
 #if APIKIT_TEST_WITH_REDIS
 using redis_link = redis_test::shared_connection;
 
-template <>
-struct store_fixture<auth::redis_refresh_store> : redis_link {
+/// The store on the fixture's Redis Cluster.
+using cluster_refresh_store = auth::basic_redis_refresh_store<apikit::redis::cluster_client>;
+
+/// A Redis store on `Link`'s client (`conn`), driven by its io_context.
+template <class Link, class Store>
+struct redis_store_fixture : Link {
     std::string prefix = apikit::random_id("apikit-test-");
-    auth::redis_refresh_store store{conn, {.key_prefix = prefix, .max_rotated = 8}};
+    Store store{this->conn, {.key_prefix = prefix, .max_rotated = 8}};
     static constexpr std::size_t max_rotated = 8;
 
-    struct other : redis_link {
-        auth::redis_refresh_store store;
+    struct other : Link {
+        Store store;
         explicit other(std::string const& prefix)
-            : store(conn, {.key_prefix = prefix, .max_rotated = 8}) {}
+            : store(this->conn, {.key_prefix = prefix, .max_rotated = 8}) {}
     };
     std::unique_ptr<other> second_;
-    /// A second connection and store on the same keys, with an io_context of
+    /// A second client and store on the same keys, with an io_context of
     /// its own: another process.
     other& second() {
         if (!second_)
@@ -71,6 +78,13 @@ struct store_fixture<auth::redis_refresh_store> : redis_link {
         return *second_;
     }
 };
+
+template <>
+struct store_fixture<auth::redis_refresh_store>
+    : redis_store_fixture<redis_link, auth::redis_refresh_store> {};
+template <>
+struct store_fixture<cluster_refresh_store>
+    : redis_store_fixture<redis_test::shared_cluster, cluster_refresh_store> {};
 #endif
 
 /// Runs `start(handler)` and waits for the handler: exactly once, and never
@@ -139,7 +153,10 @@ TYPE_TO_STRING(apikit::auth::memory_refresh_store);
 
 #if APIKIT_TEST_WITH_REDIS
 TYPE_TO_STRING(apikit::auth::redis_refresh_store);
-#define APIKIT_REFRESH_STORES apikit::auth::memory_refresh_store, apikit::auth::redis_refresh_store
+TYPE_TO_STRING(apikit::auth::basic_redis_refresh_store<apikit::redis::cluster_client>);
+#define APIKIT_REFRESH_STORES                                                                      \
+    apikit::auth::memory_refresh_store, apikit::auth::redis_refresh_store,                         \
+        refresh_test::cluster_refresh_store
 #else
 #define APIKIT_REFRESH_STORES apikit::auth::memory_refresh_store
 #endif

@@ -6,8 +6,10 @@
 // the fixture drives.
 //
 // The Redis bus is in the suite when the build has apikit::redis
-// (APIKIT_TEST_WITH_REDIS): it talks to the ctest fixture's redis-server,
-// on a stream of its own per fixture, polling every millisecond.
+// (APIKIT_TEST_WITH_REDIS), on a connection to the ctest fixture's
+// redis-server and on a cluster client of the fixture's Redis Cluster
+// (3 primaries: each fixture's stream lives on the primary of its slot); on
+// a stream of its own per fixture, polling every millisecond.
 #ifndef APIKIT_TESTS_EVENTS_BUS_FIXTURES_HPP
 #define APIKIT_TESTS_EVENTS_BUS_FIXTURES_HPP
 
@@ -19,6 +21,7 @@
 
 #if APIKIT_TEST_WITH_REDIS
 #include <apikit/events/redis_bus.hpp>
+#include <apikit/redis/cluster_client.hpp>
 
 #include "redis/support.hpp"
 
@@ -101,6 +104,10 @@ struct collector {
 /// The buses of the suite: each bus, and each behind an any_bus.
 struct any_memory_bus {};
 struct any_redis_bus {};
+#if APIKIT_TEST_WITH_REDIS
+/// The Redis bus on a cluster.
+using cluster_redis_bus = events::basic_redis_bus<apikit::redis::cluster_client>;
+#endif
 
 template <class Bus>
 struct bus_fixture;
@@ -147,8 +154,12 @@ template <>
 struct bus_fixture<any_memory_bus> : memory_fixture<events::any_bus> {};
 
 #if APIKIT_TEST_WITH_REDIS
-template <class Bus>
-struct redis_fixture : redis_test::shared_connection {
+/// A Redis bus (or an any_bus holding one) on `Link`'s client (`conn`),
+/// driven by its io_context.
+template <class Link, class Bus>
+struct redis_fixture : Link {
+    using client_type = std::remove_reference_t<decltype(std::declval<Link&>().conn)>;
+
     static constexpr bool answers_later = true;
     /// A subscriber that falls behind reads later: the events wait in Redis.
     static constexpr bool drops_when_slow = false;
@@ -158,20 +169,21 @@ struct redis_fixture : redis_test::shared_connection {
     }
 
     Bus bus = [this] {
-        if constexpr (std::is_same_v<Bus, events::redis_bus>)
-            return events::redis_bus(conn, options());
+        if constexpr (std::is_same_v<Bus, events::any_bus>)
+            return events::any_bus(std::in_place_type<events::basic_redis_bus<client_type>>,
+                                   this->conn, options());
         else
-            return events::any_bus(std::in_place_type<events::redis_bus>, conn, options());
+            return Bus(this->conn, options());
     }();
 
     /// From now on two threads run the io_context (a subscriber may hold
     /// one), and until() only waits.
     void run_in_background() {
-        guard.emplace(io.get_executor());
+        guard.emplace(this->io.get_executor());
         for (int i = 0; i < 2; ++i)
             runners.emplace_back([this] {
                 while (!stop.load())
-                    io.run_one_for(5ms);
+                    this->io.run_one_for(5ms);
             });
     }
 
@@ -185,7 +197,7 @@ struct redis_fixture : redis_test::shared_connection {
     template <class Pred>
     bool until(Pred done) {
         if (runners.empty())
-            return run_quietly_until(done);
+            return this->run_quietly_until(done);
         auto const end = std::chrono::steady_clock::now() + 20s;
         while (!done()) {
             if (std::chrono::steady_clock::now() > end)
@@ -201,9 +213,14 @@ struct redis_fixture : redis_test::shared_connection {
 };
 
 template <>
-struct bus_fixture<events::redis_bus> : redis_fixture<events::redis_bus> {};
+struct bus_fixture<events::redis_bus>
+    : redis_fixture<redis_test::shared_connection, events::redis_bus> {};
 template <>
-struct bus_fixture<any_redis_bus> : redis_fixture<events::any_bus> {};
+struct bus_fixture<any_redis_bus> : redis_fixture<redis_test::shared_connection, events::any_bus> {
+};
+template <>
+struct bus_fixture<cluster_redis_bus>
+    : redis_fixture<redis_test::shared_cluster, cluster_redis_bus> {};
 #endif
 
 // A handler's one answer, handed from whichever thread ran it.
@@ -264,10 +281,11 @@ TYPE_TO_STRING(bus_test::any_memory_bus);
 
 #if APIKIT_TEST_WITH_REDIS
 TYPE_TO_STRING(apikit::events::redis_bus);
+TYPE_TO_STRING(apikit::events::basic_redis_bus<apikit::redis::cluster_client>);
 TYPE_TO_STRING(bus_test::any_redis_bus);
 #define APIKIT_EVENTS_BUSES                                                                        \
-    apikit::events::memory_bus, apikit::events::redis_bus, bus_test::any_memory_bus,               \
-        bus_test::any_redis_bus
+    apikit::events::memory_bus, apikit::events::redis_bus, bus_test::cluster_redis_bus,            \
+        bus_test::any_memory_bus, bus_test::any_redis_bus
 #else
 #define APIKIT_EVENTS_BUSES apikit::events::memory_bus, bus_test::any_memory_bus
 #endif

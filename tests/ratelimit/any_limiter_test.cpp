@@ -52,16 +52,23 @@ struct backend<rl::memory_store> {
 };
 
 #if APIKIT_TEST_WITH_REDIS
-template <>
-struct backend<rl::redis_store> : rl_test::redis_connection {
+/// A Redis store on `Link`'s client (`conn`): one Redis, or a cluster.
+template <class Link, class Store>
+struct redis_backend : Link {
     erased make(rl::policy p, rl_test::clock_ref clock) {
         // Client time: the test's clock decides, as it does for memory.
-        return erased(std::in_place_type<rl::limiter<rl::redis_store, rl_test::clock_ref>>,
-                      std::move(p), clock, conn,
+        return erased(std::in_place_type<rl::limiter<Store, rl_test::clock_ref>>, std::move(p),
+                      clock, this->conn,
                       rl::redis_store_options{.time = rl::time_source::client,
                                               .key_prefix = rl_test::unique_prefix()});
     }
 };
+
+template <>
+struct backend<rl::redis_store> : redis_backend<rl_test::redis_connection, rl::redis_store> {};
+template <>
+struct backend<rl_test::cluster_redis_store>
+    : redis_backend<redis_test::shared_cluster, rl_test::cluster_redis_store> {};
 #endif
 
 /// One decision through async_acquire, the form every limiter has.

@@ -5,10 +5,12 @@
 // its io_context until the handler ran.
 //
 // The Redis store is in the suite when the build has apikit::redis
-// (APIKIT_TEST_WITH_REDIS, set by apikit_test_area): it talks to the ctest
-// fixture's redis-server, with client time (the tests' clock drives it) and
-// a key prefix of its own per fixture, so that no two tests see each
-// other's keys.
+// (APIKIT_TEST_WITH_REDIS, set by apikit_test_area), twice: on a connection
+// to the ctest fixture's redis-server, and on a cluster client of the
+// fixture's Redis Cluster (3 primaries), where each key's bucket lives on
+// the primary of its slot. Each with client time (the tests' clock drives
+// it) and a key prefix of its own per fixture, so that no two tests see
+// each other's keys.
 #ifndef APIKIT_TESTS_RATELIMIT_STORE_FIXTURES_HPP
 #define APIKIT_TESTS_RATELIMIT_STORE_FIXTURES_HPP
 
@@ -18,6 +20,7 @@
 #if APIKIT_TEST_WITH_REDIS
 #include <apikit/core/random.hpp>
 #include <apikit/ratelimit/redis_store.hpp>
+#include <apikit/redis/cluster_client.hpp>
 
 #include "redis/support.hpp"
 
@@ -50,11 +53,22 @@ inline std::string unique_prefix() {
 /// drives it: what every Redis-backed fixture of the area starts from.
 using redis_connection = redis_test::shared_connection;
 
-template <>
-struct store_fixture<apikit::ratelimit::redis_store> : redis_connection {
-    apikit::ratelimit::redis_store store{
-        conn, {.time = apikit::ratelimit::time_source::client, .key_prefix = unique_prefix()}};
+/// The store on the fixture's Redis Cluster.
+using cluster_redis_store = apikit::ratelimit::basic_redis_store<apikit::redis::cluster_client>;
+
+/// A Redis store on `Link`'s client (`conn`), driven by its io_context.
+template <class Link, class Store>
+struct redis_store_fixture : Link {
+    Store store{this->conn,
+                {.time = apikit::ratelimit::time_source::client, .key_prefix = unique_prefix()}};
 };
+
+template <>
+struct store_fixture<apikit::ratelimit::redis_store>
+    : redis_store_fixture<redis_connection, apikit::ratelimit::redis_store> {};
+template <>
+struct store_fixture<cluster_redis_store>
+    : redis_store_fixture<redis_test::shared_cluster, cluster_redis_store> {};
 #endif
 
 template <class Store>
@@ -87,7 +101,9 @@ TYPE_TO_STRING(apikit::ratelimit::memory_store);
 
 #if APIKIT_TEST_WITH_REDIS
 TYPE_TO_STRING(apikit::ratelimit::redis_store);
-#define APIKIT_RATELIMIT_STORES apikit::ratelimit::memory_store, apikit::ratelimit::redis_store
+TYPE_TO_STRING(apikit::ratelimit::basic_redis_store<apikit::redis::cluster_client>);
+#define APIKIT_RATELIMIT_STORES                                                                    \
+    apikit::ratelimit::memory_store, apikit::ratelimit::redis_store, rl_test::cluster_redis_store
 #else
 #define APIKIT_RATELIMIT_STORES apikit::ratelimit::memory_store
 #endif
