@@ -108,18 +108,8 @@ start() {
     die "redis-server did not start on any of 20 ports"
 }
 
-stop() {
-    runs_enter
-    if [[ -s $state/users ]]; then
-        printf 'redis-server left running for the run(s) %s\n' "$(runs_others)"
-        return 0
-    fi
-    stop_server
-    rm -f -- "$state/users"
-}
-
 case $command in
 start) start ;;
-stop) stop ;;
+stop) runs_leave "redis-server" stop_server ;;
 *) die "unknown command '$command' (start or stop)" ;;
 esac

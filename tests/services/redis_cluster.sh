@@ -232,18 +232,8 @@ start() {
     runs_join
 }
 
-stop() {
-    runs_enter
-    if [[ -s $state/users ]]; then
-        printf 'redis cluster left running for the run(s) %s\n' "$(runs_others)"
-        return 0
-    fi
-    stop_nodes
-    rm -f -- "$state/users"
-}
-
 case $command in
 start) start ;;
-stop) stop ;;
+stop) runs_leave "redis cluster" stop_nodes ;;
 *) die "unknown command '$command' (start or stop)" ;;
 esac

@@ -30,3 +30,15 @@ runs_others() {
 runs_join() {
     printf '%s\n' "$PPID" >>"$state/users"
 }
+
+# This run is done with the service: `stop` (a function) ends it unless
+# another run still uses it.
+runs_leave() { # <what the service is> <stop>
+    runs_enter
+    if [[ -s $state/users ]]; then
+        printf '%s left running for the run(s) %s\n' "$1" "$(runs_others)"
+        return 0
+    fi
+    "$2"
+    rm -f -- "$state/users"
+}
