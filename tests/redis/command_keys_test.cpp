@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -426,4 +427,61 @@ TEST_CASE("command_keys: the same slots as a real server's COMMAND GETKEYS") {
         std::vector<redis::arg> args(words.begin(), words.end());
         CHECK(slot_of(command(args)) == server_slot(c, words));
     }
+}
+
+TEST_CASE("command_keys: every command of the server's COMMAND table, as its COMMAND GETKEYS "
+          "says") {
+    // Each command and subcommand the server knows, with as many arguments
+    // as its arity asks for, every one a key of a slot of its own: where
+    // GETKEYS finds one key, slot_of must find that key's slot; where it
+    // finds several, cross_slot; none, keyless. So a key position wrong in
+    // the table, or a command missing from it, fails here by name.
+    shared_connection c;
+    auto const table = ok(c.io, c.conn, {"COMMAND"});
+    REQUIRE(table.is_array());
+    std::vector<std::vector<std::string>> commands;
+    auto const add = [&](redis::reply const& info, std::string_view container) {
+        auto const e = info.elements();
+        REQUIRE(e.size() >= 2);
+        auto const name = std::string(e[0].text());
+        auto const arity = e[1].integer();
+        std::vector<std::string> words;
+        if (container.empty()) {
+            words.push_back(name);
+        } else {
+            words.emplace_back(container);
+            words.push_back(name.substr(container.size() + 1));
+        }
+        auto const argc = static_cast<std::size_t>(arity > 0 ? arity : -arity + 3);
+        while (words.size() < argc)
+            words.push_back(fmt::format("{{t{}}}", words.size()));
+        commands.push_back(std::move(words));
+    };
+    for (auto const& info : table.elements()) {
+        // A container (XGROUP) is its subcommands (XGROUP CREATE).
+        auto const subs = info.elements().size() > 9 ? info.elements()[9].elements()
+                                                     : std::span<redis::reply const>{};
+        if (subs.empty())
+            add(info, "");
+        for (auto const& sub : subs)
+            add(sub, info.elements()[0].text());
+    }
+    CHECK(commands.size() > 300);
+    std::size_t with_keys = 0;
+    for (auto const& words : commands) {
+        // Shard channels: routed as keys, not keys to GETKEYS (see above).
+        if (words[0] == "spublish" || words[0] == "ssubscribe" || words[0] == "sunsubscribe")
+            continue;
+        CAPTURE(fmt::format("{}", fmt::join(words, " ")));
+        std::vector<redis::arg> args(words.begin(), words.end());
+        // A command of no arguments has no keys (and GETKEYS wants one).
+        if (words.size() == 1) {
+            CHECK(slot_of(command(args)) == keyless);
+            continue;
+        }
+        auto const expected = server_slot(c, words);
+        CHECK(slot_of(command(args)) == expected);
+        with_keys += expected != keyless;
+    }
+    CHECK(with_keys > 150);
 }
