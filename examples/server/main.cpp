@@ -5,14 +5,16 @@
 //
 //   apikit-server --address 127.0.0.1 --port 8080 --threads 4
 //   apikit-server --rate-limit 100:10 --redis redis://127.0.0.1:6379
+//   apikit-server --redis redis://127.0.0.1:7000   # any node of a Redis Cluster
 //   apikit-server --jwt-key signing.pem --admin-email ada@example.com
 //
 // Standard output holds JSON lines only, so that `apikit-server | jq` reads
-// all of it: the server's own lines through the structured logger (a
-// warning that Redis is unreachable, "listening" with the port, which
-// matters with --port 0, "stopped"), one access-log line per request, and
-// the routes' lines ("Order placed"), all at or above --log-level. It stops
-// gracefully on SIGINT or SIGTERM and exits 0.
+// all of it: the server's own lines through the structured logger (the
+// Redis it found, a single one or a cluster, or a warning that it is
+// unreachable; "listening" with the port, which matters with --port 0;
+// "stopped"), one access-log line per request, and the routes' lines
+// ("Order placed"), all at or above --log-level. It stops gracefully on
+// SIGINT or SIGTERM and exits 0.
 //
 // Two things are plain text instead, because they are for the person at
 // the terminal and come before anything runs: --help (on stdout, exit 0),
@@ -133,18 +135,24 @@ int run(sample::server_options const& o) {
     std::optional<sample::redis_link> redis; // outlives the server, which uses it
     if (!o.redis_url.empty()) {
         auto& link = redis.emplace(o.redis_url);
+        auto const where = fmt::format("{}", link.server());
         if (auto const ec = link.first_connect_error()) {
-            auto const where = fmt::format("{}", link.server());
             log->warn("Redis is unreachable: requests are let through unlimited, and sign-ins "
                       "and events fail, until it is back",
                       {{"redis", where}, {"error", ec.message()}});
+        } else if (link.mode() == apikit::redis::cluster_mode::cluster) {
+            log->info("connected to Redis",
+                      {{"redis", where}, {"mode", "cluster"}, {"primaries", link.primaries()}});
+        } else {
+            log->info("connected to Redis", {{"redis", where}, {"mode", "single"}});
         }
         // The events go to a Redis Stream every instance on this Redis
         // shares: GET /events on any of them lists all of theirs.
         parts.events = link.event_bus();
-        // The connection's USE metrics (in flight, errors, reconnects). The
-        // registry goes with the server, before the link.
-        (void)apikit::obs::add_redis_metrics(*parts.metrics, link.connection());
+        // The client's USE metrics (in flight, errors, reconnects), summed
+        // over a cluster's nodes. The registry goes with the server, before
+        // the link.
+        (void)apikit::obs::add_redis_metrics(*parts.metrics, link.client());
     }
 #endif
     // [auth]

@@ -46,9 +46,9 @@ struct server_options {
     /// Every /users route is limited per client; std::nullopt: not at all.
     std::optional<rate_limit_spec> rate_limit = rate_limit_spec{};
     /// Where the limiters keep their buckets and the refresh tokens their
-    /// families: empty for this process's memory, else a redis:// URL shared
-    /// by every instance, which then enforce one combined limit and rotate
-    /// each other's refresh tokens.
+    /// families: empty for this process's memory, else a redis:// URL (one
+    /// Redis, or any node of a Redis Cluster) shared by every instance, which
+    /// then enforce one combined limit and rotate each other's refresh tokens.
     std::string redis_url;
     /// Proxies whose X-Forwarded-For names the client (addresses or networks).
     std::vector<std::string> trusted_proxies;
@@ -95,13 +95,15 @@ inline constexpr std::string_view usage_text =
     "                    bucket of C tokens refilled R per second (default 100:10);\n"
     "                    'off' removes the limit\n"
     "  --redis URL       keep the limiters' buckets, the refresh tokens and the events in\n"
-    "                    Redis (redis://[user:pass@]host[:port][/db]) so that every\n"
-    "                    instance sharing it enforces one combined limit, rotates the\n"
-    "                    others' refresh tokens and lists their events; while Redis is\n"
-    "                    unreachable requests are let through unlimited (fail open),\n"
-    "                    sign-in, refresh and logout and GET /events answer 503, and\n"
-    "                    events are not published (logged and counted) (default: in\n"
-    "                    this process's memory)\n"
+    "                    Redis (redis://[user:pass@]host[:port][/db]): one Redis, or\n"
+    "                    any node of a Redis Cluster (database 0), which finds the\n"
+    "                    others; every instance sharing it enforces one combined\n"
+    "                    limit, rotates the others' refresh tokens and lists their\n"
+    "                    events; while Redis is unreachable (or a cluster's node, for\n"
+    "                    the keys it holds) requests are let through unlimited (fail\n"
+    "                    open), sign-in, refresh and logout and GET /events answer 503,\n"
+    "                    and events are not published (logged and counted) (default:\n"
+    "                    in this process's memory)\n"
     "  --trusted-proxy CIDR\n"
     "                    believe X-Forwarded-For from this proxy address or network\n"
     "                    when keying clients; may be repeated (default: none)\n"
