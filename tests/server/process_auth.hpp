@@ -70,14 +70,18 @@ private:
 };
 
 /// Reads `server`'s log lines up to "listening" (the signing key's line and
-/// a warning that Redis is unreachable may come first); returns its port.
-inline std::uint16_t listening_port_of(child& server) {
+/// the Redis it found, or a warning that Redis is unreachable, come first),
+/// keeping those before it in `before` when given; returns its port.
+inline std::uint16_t listening_port_of(child& server, std::vector<std::string>* before = nullptr) {
     for (;;) {
         auto const line = server.read_line(std::chrono::seconds(20));
         REQUIRE(line.has_value());
         auto const v = boost::json::parse(*line);
-        if (v.at("message") != "listening")
+        if (v.at("message") != "listening") {
+            if (before)
+                before->push_back(*line);
             continue;
+        }
         auto const port = v.at("context").at("port").as_int64();
         REQUIRE(port > 0);
         REQUIRE(port < 65536);
@@ -85,12 +89,12 @@ inline std::uint16_t listening_port_of(child& server) {
     }
 }
 
-/// An apikit-server process a test started with `args`, and the port it
-/// listens on (read from its log).
+/// An apikit-server process a test started with `args`, the log lines it
+/// wrote before "listening", and the port it listens on (read from its log).
 struct server_process {
     server_process(std::string const& binary, std::vector<std::string> const& args)
         : process(binary, args)
-        , port(listening_port_of(process)) {}
+        , port(listening_port_of(process, &startup)) {}
 
     /// Stops it with SIGTERM, which it must obey within 10 s with exit 0;
     /// returns what it logged after "listening".
@@ -103,6 +107,7 @@ struct server_process {
     }
 
     child process;
+    std::vector<std::string> startup; ///< before `port`, which reads them
     std::uint16_t port = 0;
 };
 
