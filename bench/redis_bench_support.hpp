@@ -174,23 +174,8 @@ template <class Start>
 /// moment, as a pipelining client does: `start(finish)` starts one, whose
 /// completion calls `finish(ok)`. Returns how many failed.
 template <class Start>
-int keep_in_flight(boost::asio::io_context& io, int n, int depth, Start start) {
-    int issued = 0, done = 0, failed = 0;
-    std::function<void()> issue = [&] {
-        ++issued;
-        start([&](bool ok) {
-            ++done;
-            failed += ok ? 0 : 1;
-            if (issued < n)
-                issue();
-        });
-    };
-    for (int i = 0; i < depth && issued < n; ++i)
-        issue();
-    while (done < n)
-        io.run_one();
-    io.restart();
-    return failed;
+[[nodiscard]] int keep_in_flight(boost::asio::io_context& io, int n, int depth, Start start) {
+    return keep_in_flight_lanes(io, n, depth, [&](int, auto finish) { start(std::move(finish)); });
 }
 
 /// apikit's side: `decide(n, depth)` makes `n` decisions with `depth` in
