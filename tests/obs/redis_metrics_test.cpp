@@ -93,4 +93,41 @@ TEST_CASE("add_redis_metrics reports the connection's figures labelled with its 
     reg.remove_collector(id);
 }
 
+TEST_CASE("add_redis_metrics reports a cluster client's connections summed and its cluster") {
+    redis_test::shared_cluster s;
+    auto const a = redis_test::unique_key("a");
+    auto const b = redis_test::unique_key("b");
+    REQUIRE(redis::hash_slot(a) != redis::hash_slot(b));
+    (void)redis_test::ok(s.io, s.conn, {"SET", a, 1});
+    (void)redis_test::ok(s.io, s.conn, {"SET", b, 1});
+    CHECK(redis_test::exec(s.io, s.conn, {"MSET", a, 1, b, 2}).ec == redis::error::cross_slot);
+    obs::registry reg;
+    auto const id = obs::add_redis_metrics(reg, s.conn, "cluster");
+    std::string text;
+    reg.write_prometheus(text);
+    CHECK(has_line(text, R"(apikit_redis_connection_up{connection="cluster"} 1)"));
+    CHECK(has_line(text, R"(apikit_redis_connects_total{connection="cluster"} 3)"));
+    CHECK(has_line(text, R"(apikit_redis_cluster_primaries{connection="cluster"} 3)"));
+    CHECK(has_line(text, R"(apikit_redis_cluster_slots_covered{connection="cluster"} 16384)"));
+    CHECK(has_line(text,
+                   R"(apikit_redis_cluster_redirects_total{connection="cluster",kind="moved"} 0)"));
+    CHECK(has_line(text, R"(apikit_redis_cluster_cross_slot_total{connection="cluster"} 1)"));
+    CHECK(has_line(text,
+                   R"(apikit_redis_cluster_refreshes_total{connection="cluster",outcome="ok"} 1)"));
+    reg.remove_collector(id);
+
+    // A client in front of one Redis has no cluster series.
+    redis_test::shared_connection one;
+    redis::cluster_client single(one.io.get_executor(),
+                                 redis_test::options_for(redis_test::shared_port()));
+    REQUIRE_FALSE(redis_test::connect(one.io, single));
+    obs::registry reg1;
+    auto const id1 = obs::add_redis_metrics(reg1, single, "single");
+    text.clear();
+    reg1.write_prometheus(text);
+    CHECK(has_line(text, R"(apikit_redis_connection_up{connection="single"} 1)"));
+    CHECK(text.find("apikit_redis_cluster_") == std::string::npos);
+    reg1.remove_collector(id1);
+}
+
 } // namespace obs_redis_metrics_test

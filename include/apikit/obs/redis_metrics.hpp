@@ -21,12 +21,27 @@
 //   apikit_redis_reconnects_total{connection}                  counter  ready connections lost
 //                                                                       (each one is reconnected)
 //
+// A redis::cluster_client in front of a cluster reports its connections'
+// figures summed (up: every primary's connection is ready), and the
+// cluster's own:
+//
+//   apikit_redis_cluster_primaries{connection}                 gauge    primaries in the slot map
+//   apikit_redis_cluster_slots_covered{connection}             gauge    slots with a known owner
+//                                                                       (16384 when whole)
+//   apikit_redis_cluster_redirects_total{connection,kind}      counter  MOVED and ASK followed
+//   apikit_redis_cluster_retries_total{connection}             counter  TRYAGAIN, CLUSTERDOWN
+//   retried apikit_redis_cluster_cross_slot_total{connection}          counter  commands refused,
+//   unsent,
+//                                                                       for keys in two slots
+//   apikit_redis_cluster_refreshes_total{connection,outcome}   counter  slot maps read: ok, failed
+//
 // The connection counts with relaxed atomics on its strand; a scrape reads
 // them. The connection must outlive the collector (or be removed from the
 // registry first, with the id returned); it must not be moved from while
 // registered.
 
 #include <apikit/obs/metrics.hpp>
+#include <apikit/redis/cluster_client.hpp>
 #include <apikit/redis/connection.hpp>
 
 #include <cstdint>
@@ -36,8 +51,10 @@
 namespace apikit::obs {
 
 /// Reports `conn.stats()` as the metrics above, labelled `connection="<name>"`,
-/// at every scrape of `reg`. `Connection` is a redis::basic_connection (anything
-/// with `stats()` giving redis::connection_stats).
+/// at every scrape of `reg`. `Connection` is a redis::basic_connection or a
+/// redis::basic_cluster_client (anything with `stats()` giving
+/// redis::connection_stats; with `cluster_stats()` too, the cluster's series
+/// while it is in front of a cluster).
 template <class Connection>
 collector_id add_redis_metrics(registry& reg, Connection const& conn,
                                std::string name = "default") {
@@ -69,6 +86,32 @@ collector_id add_redis_metrics(registry& reg, Connection const& conn,
         w.counter("apikit_redis_reconnects_total",
                   "Ready Redis connections lost, each reconnected.", num(s.disconnects),
                   {{"connection", name}});
+        if constexpr (requires { conn.cluster_stats(); }) {
+            redis::cluster_stats const c = conn.cluster_stats();
+            if (c.mode != redis::cluster_mode::cluster)
+                return;
+            w.gauge("apikit_redis_cluster_primaries", "Primaries in the Redis Cluster's slot map.",
+                    num(c.primaries), {{"connection", name}});
+            w.gauge("apikit_redis_cluster_slots_covered",
+                    "Redis Cluster slots whose owner the slot map names (16384 when whole).",
+                    num(c.slots_covered), {{"connection", name}});
+            constexpr auto redirects_help = "Redis Cluster redirections followed, by kind.";
+            w.counter("apikit_redis_cluster_redirects_total", redirects_help, num(c.moved),
+                      {{"connection", name}, {"kind", "moved"}});
+            w.counter("apikit_redis_cluster_redirects_total", redirects_help, num(c.ask),
+                      {{"connection", name}, {"kind", "ask"}});
+            w.counter("apikit_redis_cluster_retries_total",
+                      "Redis commands retried after TRYAGAIN or CLUSTERDOWN.", num(c.retries),
+                      {{"connection", name}});
+            w.counter("apikit_redis_cluster_cross_slot_total",
+                      "Redis commands refused, unsent, for keys in two hash slots.",
+                      num(c.cross_slot), {{"connection", name}});
+            constexpr auto refresh_help = "Redis Cluster slot maps read, by outcome.";
+            w.counter("apikit_redis_cluster_refreshes_total", refresh_help, num(c.refreshes),
+                      {{"connection", name}, {"outcome", "ok"}});
+            w.counter("apikit_redis_cluster_refreshes_total", refresh_help, num(c.refresh_failures),
+                      {{"connection", name}, {"outcome", "failed"}});
+        }
     });
 }
 
