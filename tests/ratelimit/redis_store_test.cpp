@@ -1,8 +1,9 @@
 // The Redis store beyond the conformance suite: exactness past 2^53 ns,
 // Redis's own clock, key layout, expiry, NOSCRIPT, outages, handler
-// association, and two "processes" sharing one limit. Against a real
-// redis-server: the ctest fixture's, or a private one for tests that stop or
-// flush their server.
+// association, two "processes" sharing one limit, and clients whose buckets
+// live on every primary of a cluster. Against a real redis-server: the
+// ctest fixture's (or its Redis Cluster), or a private one for tests that
+// stop or flush their server.
 #include <apikit/ratelimit/gcra.hpp>
 #include <apikit/ratelimit/limiter.hpp>
 #include <apikit/ratelimit/redis_store.hpp>
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -470,4 +472,69 @@ TEST_CASE("redis store: a reply the script would not send is an error, never a d
                         {reply::integer(1), now_s, now_ns, reply::string("99999999999999999999")}))
               .error() == bad);
     CHECK(decide_on(reply::array({reply::integer(1), now_s, now_ns, reply::nil()})).error() == bad);
+}
+
+TEST_CASE("redis store on a cluster: 30 clients, their buckets on every primary, each limited "
+          "exactly, none redirected") {
+    rl_test::store_fixture<rl_test::cluster_redis_store> f;
+    policy const p{limit{"default", 5, per_second(1)}};
+    constexpr int clients = 30, requests = 7;
+    std::vector<int> granted(clients), denied(clients);
+    int failed = 0;
+    for (int r = 0; r < requests; ++r) // all in flight at once, on three nodes
+        for (int c = 0; c < clients; ++c)
+            f.store.async_acquire("client_" + std::to_string(c), p, 1, 1000h,
+                                  [&, c](error_code ec, policy_decision d) {
+                                      if (ec)
+                                          ++failed;
+                                      else
+                                          ++(d.allowed ? granted : denied)[c];
+                                  });
+    f.run_until([&] {
+        int n = failed;
+        for (int c = 0; c < clients; ++c)
+            n += granted[c] + denied[c];
+        return n == clients * requests;
+    });
+    CHECK(failed == 0);
+    for (int c = 0; c < clients; ++c) {
+        CAPTURE(c);
+        CHECK(granted[c] == 5);
+        CHECK(denied[c] == requests - 5);
+    }
+    // The map was read before the first decision: nothing was redirected.
+    auto const st = f.conn.cluster_stats();
+    CHECK(st.primaries == 3);
+    CHECK(st.moved == 0);
+    CHECK(st.ask == 0);
+    CHECK(st.cross_slot == 0);
+
+    // Each bucket is on exactly one primary, the owner of its slot (the
+    // others answer MOVED), and the 30 are on all three.
+    auto const ports = redis_test::shared_cluster_ports();
+    std::vector<std::unique_ptr<redis::connection>> primaries;
+    for (int i = 0; i < 3; ++i) {
+        primaries.push_back(std::make_unique<redis::connection>(
+            f.io.get_executor(), redis_test::options_for(ports[static_cast<std::size_t>(i)])));
+        REQUIRE_FALSE(redis_test::connect(f.io, *primaries.back()));
+    }
+    std::set<int> holders;
+    for (int c = 0; c < clients; ++c) {
+        auto const key = f.store.redis_key("client_" + std::to_string(c), p[0]);
+        CAPTURE(key);
+        int found = 0;
+        for (int i = 0; i < 3; ++i) {
+            auto const o =
+                redis_test::exec(f.io, *primaries[static_cast<std::size_t>(i)], {"EXISTS", key});
+            REQUIRE_FALSE(o.ec);
+            if (o.r.is_error()) {
+                CHECK(o.r.is_error_code("MOVED"));
+            } else if (o.r.integer() == 1) {
+                ++found;
+                holders.insert(i);
+            }
+        }
+        CHECK(found == 1);
+    }
+    CHECK(holders.size() == 3);
 }
