@@ -336,36 +336,12 @@ void redis_benchmark_cluster_evalsha(benchmark::State& state) {
 
 } // namespace
 
-BENCHMARK(apikit_evalsha)->ArgName("depth")->Arg(1)->Arg(16)->Arg(64)->UseRealTime()->MinTime(2.0);
-BENCHMARK(redis_benchmark_evalsha)
-    ->ArgName("depth")
-    ->Arg(1)
-    ->Arg(16)
-    ->Arg(64)
-    ->UseManualTime()
-    ->Iterations(3);
-BENCHMARK(cluster_client_one_node_evalsha)
-    ->ArgName("depth")
-    ->Arg(1)
-    ->Arg(16)
-    ->Arg(64)
-    ->UseRealTime()
-    ->MinTime(2.0);
+BENCHMARK(apikit_evalsha)->Apply(apikit_bench::apikit_runs);
+BENCHMARK(redis_benchmark_evalsha)->Apply(apikit_bench::redis_benchmark_runs);
+BENCHMARK(cluster_client_one_node_evalsha)->Apply(apikit_bench::apikit_runs);
 // Depth per primary: three times as many in flight in all.
-BENCHMARK(apikit_cluster_evalsha)
-    ->ArgName("depth")
-    ->Arg(1)
-    ->Arg(16)
-    ->Arg(64)
-    ->UseRealTime()
-    ->MinTime(2.0);
-BENCHMARK(redis_benchmark_cluster_evalsha)
-    ->ArgName("depth")
-    ->Arg(1)
-    ->Arg(16)
-    ->Arg(64)
-    ->UseManualTime()
-    ->Iterations(3);
+BENCHMARK(apikit_cluster_evalsha)->Apply(apikit_bench::apikit_runs);
+BENCHMARK(redis_benchmark_cluster_evalsha)->Apply(apikit_bench::redis_benchmark_runs);
 
 // Takes `--tables=a,b` out of argv: which of the alternating tables to
 // print (connection, one-node, cluster); all when absent.

@@ -240,6 +240,18 @@ inline void time_redis_benchmark(benchmark::State& state,
     state.counters["server_busy"] = (server_cpu() - cpu) / took.count();
 }
 
+/// Google Benchmark's registration of apikit's side: depths 1, 16 and 64,
+/// timed by the clock on the wall for at least 2 s each.
+inline void apikit_runs(benchmark::internal::Benchmark* b) {
+    b->ArgName("depth")->Arg(1)->Arg(16)->Arg(64)->UseRealTime()->MinTime(2.0);
+}
+
+/// Google Benchmark's registration of redis-benchmark's side: depths 1, 16
+/// and 64, three runs each, timed by redis-benchmark's own report.
+inline void redis_benchmark_runs(benchmark::internal::Benchmark* b) {
+    b->ArgName("depth")->Arg(1)->Arg(16)->Arg(64)->UseManualTime()->Iterations(3);
+}
+
 /// One side of a comparison: its name in the table, and one run of it at
 /// (depth, n).
 struct side {
