@@ -1,7 +1,8 @@
 // What the Redis bus adds to the conformance suite: the stream's layout,
 // consumer groups (shared work, a group that goes on where it was), events a
 // crashed consumer left pending claimed by another, a subscriber that
-// throws, an entry apikit did not write, and an outage.
+// throws, an entry apikit did not write — each on one Redis and on the
+// fixture's Redis Cluster — and an outage.
 //
 // Claims. Redis decides that an event may be claimed from how long it has
 // been pending, by its own clock; tests do not wait for that. A bus with
@@ -31,9 +32,8 @@ namespace redis = apikit::redis;
 
 namespace {
 
-using fixture = bus_fixture<events::redis_bus>;
-
-events::redis_bus_options same_stream(fixture const& f, std::chrono::milliseconds claim_after) {
+template <class Fixture>
+events::redis_bus_options same_stream(Fixture const& f, std::chrono::milliseconds claim_after) {
     events::redis_bus_options o;
     o.stream = std::string(redis::hash_tag(f.bus.key()));
     o.poll_interval = 1ms;
@@ -50,15 +50,21 @@ events::subscribe_options in_group(std::string group, std::string consumer) {
 }
 
 // How many events the group has delivered and not seen acknowledged.
-std::int64_t pending(fixture& f, std::string const& group) {
+template <class Fixture>
+std::int64_t pending(Fixture& f, std::string const& group) {
     auto const r = redis_test::ok(f.io, f.conn, {"XPENDING", f.bus.key(), group});
     return r.elements()[0].integer();
 }
 
 } // namespace
 
-TEST_CASE("redis bus: one hash-tagged stream, entries of type and envelope, bounded length") {
-    fixture f;
+// The bus on one Redis, and on the fixture's cluster.
+#define APIKIT_EVENTS_REDIS_BUSES apikit::events::redis_bus, bus_test::cluster_redis_bus
+
+TEST_CASE_TEMPLATE(
+    "redis bus: one hash-tagged stream, entries of type and envelope, bounded length", Bus,
+    APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
     CHECK(f.bus.key().starts_with("apikit:events:{test-"));
     CHECK(f.bus.key().ends_with("}"));
     auto const e = make("user.created", 1);
@@ -73,7 +79,8 @@ TEST_CASE("redis bus: one hash-tagged stream, entries of type and envelope, boun
     CHECK(fields[2].text() == "event");
     CHECK(events::parse_event(fields[3].text()).value() == e);
 
-    events::redis_bus small(f.conn, {.stream = apikit::random_id("small-"), .max_length = 10});
+    events::basic_redis_bus small(f.conn,
+                                  {.stream = apikit::random_id("small-"), .max_length = 10});
     for (int i = 0; i < 1000; ++i)
         small.async_publish(make("user.created", i),
                             [](boost::system::error_code, events::position) {});
@@ -81,14 +88,16 @@ TEST_CASE("redis bus: one hash-tagged stream, entries of type and envelope, boun
     CHECK(len < 1000); // MAXLEN ~ trims whole nodes: about 10, never all
     CHECK(len >= 10);
 
-    CHECK_THROWS_AS(events::redis_bus(f.conn, {.stream = ""}), std::invalid_argument);
-    CHECK_THROWS_AS(events::redis_bus(f.conn, {.stream = "a}"}), std::invalid_argument);
-    CHECK_THROWS_AS(events::redis_bus(f.conn, {.key_prefix = "{"}), std::invalid_argument);
-    CHECK_THROWS_AS(events::redis_bus(f.conn, {.max_length = 0}), std::invalid_argument);
+    CHECK_THROWS_AS(Bus(f.conn, {.stream = ""}), std::invalid_argument);
+    CHECK_THROWS_AS(Bus(f.conn, {.stream = "a}"}), std::invalid_argument);
+    CHECK_THROWS_AS(Bus(f.conn, {.key_prefix = "{"}), std::invalid_argument);
+    CHECK_THROWS_AS(Bus(f.conn, {.max_length = 0}), std::invalid_argument);
 }
 
-TEST_CASE("redis bus: the consumers of one group share its events, each event to one of them") {
-    fixture f;
+TEST_CASE_TEMPLATE(
+    "redis bus: the consumers of one group share its events, each event to one of them", Bus,
+    APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
     collector a, b, other;
     auto sa = f.bus.subscribe("user.*", in_group("mailer", "a"), a.subscriber());
     auto sb = f.bus.subscribe("user.*", in_group("mailer", "b"), b.subscriber());
@@ -105,8 +114,10 @@ TEST_CASE("redis bus: the consumers of one group share its events, each event to
     REQUIRE(f.until([&] { return pending(f, "mailer") == 0 && pending(f, "audit") == 0; }));
 }
 
-TEST_CASE("redis bus: a named group goes on from where it was, and its own group starts anew") {
-    fixture f;
+TEST_CASE_TEMPLATE(
+    "redis bus: a named group goes on from where it was, and its own group starts anew", Bus,
+    APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
     collector first, second;
     {
         auto s = f.bus.subscribe("user.*", in_group("g", "c1"), first.subscriber());
@@ -134,8 +145,9 @@ TEST_CASE("redis bus: a named group goes on from where it was, and its own group
     REQUIRE(f.until([&] { return groups() == before; }));
 }
 
-TEST_CASE("redis bus: what a crashed consumer read and never acknowledged goes to another") {
-    fixture f;
+TEST_CASE_TEMPLATE("redis bus: what a crashed consumer read and never acknowledged goes to another",
+                   Bus, APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
     collector survivor;
     // The group exists; "crashed" reads three events and dies before XACK.
     redis_test::ok(f.io, f.conn, {"XGROUP", "CREATE", f.bus.key(), "workers", "$", "MKSTREAM"});
@@ -148,7 +160,7 @@ TEST_CASE("redis bus: what a crashed consumer read and never acknowledged goes t
     CHECK(pending(f, "workers") == 3);
 
     // A consumer that claims after an hour: the three are not idle that long.
-    events::redis_bus patient(f.conn, same_stream(f, 1h));
+    events::basic_redis_bus patient(f.conn, same_stream(f, 1h));
     collector early;
     {
         auto s = patient.subscribe("order.*", in_group("workers", "patient"), early.subscriber());
@@ -160,7 +172,7 @@ TEST_CASE("redis bus: what a crashed consumer read and never acknowledged goes t
     CHECK(pending(f, "workers") == 3);
 
     // Past the claim timeout (0 here): the survivor gets them, once each.
-    events::redis_bus claiming(f.conn, same_stream(f, 0ms));
+    events::basic_redis_bus claiming(f.conn, same_stream(f, 0ms));
     auto s = claiming.subscribe("order.*", in_group("workers", "survivor"), survivor.subscriber());
     REQUIRE(f.until([&] { return survivor.size() == 3; }));
     CHECK(survivor.ns() == std::vector<int>{0, 1, 2});
@@ -170,9 +182,11 @@ TEST_CASE("redis bus: what a crashed consumer read and never acknowledged goes t
     CHECK(claiming.stats().claimed == 3);
 }
 
-TEST_CASE("redis bus: an event whose subscriber threw stays pending and is delivered again") {
-    fixture f;
-    events::redis_bus bus(f.conn, same_stream(f, 0ms));
+TEST_CASE_TEMPLATE(
+    "redis bus: an event whose subscriber threw stays pending and is delivered again", Bus,
+    APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
+    events::basic_redis_bus bus(f.conn, same_stream(f, 0ms));
     std::vector<int> calls;
     auto s =
         bus.subscribe("user.*", in_group("g", "c"), [&](events::event const& e, events::position) {
@@ -188,8 +202,10 @@ TEST_CASE("redis bus: an event whose subscriber threw stays pending and is deliv
     CHECK(s.stats().delivered == 1);
 }
 
-TEST_CASE("redis bus: an entry apikit did not write is left out of the log and acknowledged") {
-    fixture f;
+TEST_CASE_TEMPLATE(
+    "redis bus: an entry apikit did not write is left out of the log and acknowledged", Bus,
+    APIKIT_EVENTS_REDIS_BUSES) {
+    bus_fixture<Bus> f;
     collector got;
     auto s = f.bus.subscribe("*", in_group("g", "c"), got.subscriber());
     redis_test::ok(f.io, f.conn, {"XADD", f.bus.key(), "*", "type", "user.created", "event", "{"});
