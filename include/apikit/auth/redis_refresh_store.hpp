@@ -5,7 +5,9 @@
 // every server process that talks to one Redis, so a token issued by one is
 // rotated by another, reuse detection included. It models
 // `auth::refresh_store` (the completion-handler form only: every operation
-// is one round trip).
+// is one round trip). On a Redis Cluster it is
+// basic_redis_refresh_store<redis::cluster_client>, the same code: each
+// operation goes to the primary of its family's slot.
 //
 // Keys, per family, hash-tagged by the family id so that both live in one
 // slot (a script must see them together; Redis Cluster requires it):

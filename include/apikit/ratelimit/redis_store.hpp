@@ -4,7 +4,9 @@
 // The Redis store of per-key token buckets: one limit shared by every server
 // process that talks to one Redis. It models `ratelimit::store` (the
 // completion-handler form only: every decision is a round trip) and plugs
-// into `limiter<redis_store, std::chrono::system_clock>`.
+// into `limiter<redis_store, std::chrono::system_clock>`. On a Redis
+// Cluster it is basic_redis_store<redis::cluster_client>, the same code:
+// each decision goes to the primary of its key's slot (see Keys).
 //
 // One decision is one EVALSHA of one Lua script (loaded once; after NOSCRIPT
 // the connection resends its source), so a decision is atomic in Redis: every
