@@ -7,7 +7,7 @@
 // refused (the headers and the 429 envelope of the in-process tests,
 // rate_limit_test.cpp), and the line in which a server says which Redis it
 // found. Used by the tests on one private redis-server (redis_limit_test.cpp)
-// and on the fixture's Redis Cluster (redis_cluster_limit_test.cpp).
+// and on the fixture's Redis Cluster (redis_cluster_test.cpp).
 
 #include "fixture.hpp"
 #include "process_auth.hpp"
@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -79,6 +80,28 @@ inline void check_denied(apikit_test::http_response const& r, std::uint64_t capa
     CHECK(header_of(r, "X-RateLimit-Limit") == std::to_string(capacity));
     CHECK(header_of(r, "X-RateLimit-Remaining") == "0");
     CHECK(header_of(r, "RateLimit") == R"("default";r=0;t=1)");
+}
+
+/// Spends one client's bucket of `capacity` tokens, filled one a second,
+/// across two servers that share it: `capacity` GET /users alternating
+/// between `to_a` and `to_b`, each passed with one token fewer left, then one
+/// more to each, both refused — either alone would have allowed `capacity`.
+/// All within the second before a token comes back.
+inline void check_shared_limit(apikit_test::http_client& to_a, apikit_test::http_client& to_b,
+                               std::uint64_t capacity) {
+    auto const first = std::chrono::steady_clock::now();
+    for (std::uint64_t i = 0; i < capacity; ++i) {
+        auto const r = (i % 2 == 0 ? to_a : to_b).get("/users");
+        CHECK(r.result_int() == 200);
+        check_passed(r, capacity, capacity - 1 - i, capacity);
+    }
+    auto const denied_a = to_a.get("/users");
+    auto const denied_b = to_b.get("/users");
+    REQUIRE_MESSAGE(std::chrono::steady_clock::now() - first < std::chrono::seconds(1),
+                    "loopback requests took a second: the machine is too slow for this test's "
+                    "timing");
+    check_denied(denied_a, capacity);
+    check_denied(denied_b, capacity);
 }
 
 /// The context of the line in which `server` said which Redis it found
