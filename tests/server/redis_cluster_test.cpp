@@ -33,9 +33,10 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
-namespace cluster_limit_test {
+namespace redis_cluster_test {
 
 using namespace std::chrono_literals;
 using test_process::limited_server;
@@ -185,11 +186,11 @@ void stop_and_check_log(limited_server& server, std::size_t refused) {
     CHECK(count == refused);
 }
 
-} // namespace cluster_limit_test
+} // namespace redis_cluster_test
 
 TEST_CASE("apikit-server --redis on a cluster: 30 clients told apart by X-Forwarded-For are each "
           "limited exactly, whichever node holds their bucket") {
-    namespace t = cluster_limit_test;
+    namespace t = redis_cluster_test;
     auto const ports = redis_test::shared_cluster_ports();
     // The first primary, then the replica of the second: a server finds
     // the whole cluster from either.
@@ -213,7 +214,7 @@ TEST_CASE("apikit-server --redis on a cluster: 30 clients told apart by X-Forwar
 
 TEST_CASE("apikit-server --redis on a cluster: 30 signed-in users are each limited exactly, "
           "whichever node holds their bucket") {
-    namespace t = cluster_limit_test;
+    namespace t = redis_cluster_test;
     auto const ports = redis_test::shared_cluster_ports();
     for (auto const seed : {ports[1], ports[5]}) {
         CAPTURE(seed);
@@ -237,7 +238,7 @@ TEST_CASE("apikit-server --redis on a cluster: 30 signed-in users are each limit
 
 TEST_CASE("apikit-server --redis on a cluster: two processes seeded from different nodes enforce "
           "one combined limit per user") {
-    namespace t = cluster_limit_test;
+    namespace t = redis_cluster_test;
     auto const ports = redis_test::shared_cluster_ports();
     t::seeded_server a(ports[2], "10:1"); // a primary
     t::seeded_server b(ports[3], "10:1"); // another's replica
@@ -261,8 +262,8 @@ TEST_CASE("apikit-server --redis on a cluster: two processes seeded from differe
 }
 
 TEST_CASE("apikit-server --redis on a cluster: two processes share refresh tokens, reuse "
-          "detection and events") {
-    namespace t = cluster_limit_test;
+          "detection and events, and show the cluster in their metrics") {
+    namespace t = redis_cluster_test;
     namespace json = boost::json;
     auto const ports = redis_test::shared_cluster_ports();
     t::seeded_server a(ports[0], "100:10"); // a primary
@@ -313,6 +314,18 @@ TEST_CASE("apikit-server --redis on a cluster: two processes share refresh token
                              "unauthorized");
     test_server::check_error(t::post_from(to_b, address, "/auth/refresh", "", third), 401,
                              "unauthorized");
+
+    // The client's figures in /metrics: every primary's connection up, the
+    // whole slot map.
+    auto const metrics = to_a.get("/metrics");
+    REQUIRE(metrics.result_int() == 200);
+    for (std::string_view series :
+         {R"(apikit_redis_connection_up{connection="default"} 1)",
+          R"(apikit_redis_cluster_primaries{connection="default"} 3)",
+          R"(apikit_redis_cluster_slots_covered{connection="default"} 16384)"}) {
+        CAPTURE(series);
+        CHECK(metrics.body().find(std::string(series) + "\n") != std::string::npos);
+    }
 
     to_a.close();
     to_b.close();
