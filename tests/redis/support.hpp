@@ -157,14 +157,10 @@ struct sim_wait_traits {
 
 using sim_connection = redis::basic_connection<sim_clock, sim_wait_traits>;
 
-/// A connection to the shared redis-server and the io_context that drives
-/// it: what the tests of a store on Redis (rate-limit buckets, refresh-token
-/// families) stand on.
-struct shared_connection {
+/// An io_context, driven until a condition holds: what shared_connection
+/// and shared_cluster stand on.
+struct driven_io {
     asio::io_context io;
-    redis::connection conn{io.get_executor(), options_for(shared_port())};
-
-    shared_connection() { REQUIRE_FALSE(connect(io, conn)); }
 
     template <class Pred>
     void run_until(Pred done) {
@@ -177,6 +173,15 @@ struct shared_connection {
     bool run_quietly_until(Pred done) {
         return redis_test::run_until(io, done);
     }
+};
+
+/// A connection to the shared redis-server and the io_context that drives
+/// it: what the tests of a store on Redis (rate-limit buckets, refresh-token
+/// families) stand on.
+struct shared_connection : driven_io {
+    redis::connection conn{io.get_executor(), options_for(shared_port())};
+
+    shared_connection() { REQUIRE_FALSE(connect(io, conn)); }
 };
 
 // --- The fixture's Redis Cluster (tests/services/redis_cluster.sh): 3
@@ -219,26 +224,13 @@ inline redis::connection_options cluster_seed_options(std::uint16_t port) {
 /// primary, and the io_context that drives it: what the conformance suites
 /// of the Redis backends (rate-limit buckets, refresh-token families, the
 /// event bus) run on a cluster with. Connected, in cluster mode, when made.
-struct shared_cluster {
-    asio::io_context io;
+struct shared_cluster : driven_io {
     redis::cluster_client conn{io.get_executor(),
                                cluster_seed_options(shared_cluster_ports().front())};
 
     shared_cluster() {
         REQUIRE_FALSE(connect(io, conn));
         REQUIRE(conn.mode() == redis::cluster_mode::cluster);
-    }
-
-    template <class Pred>
-    void run_until(Pred done) {
-        REQUIRE_MESSAGE(redis_test::run_until(io, done), "no answer in 20 s");
-    }
-
-    /// The same without doctest's assertions, for another thread: false if
-    /// 20 s pass first.
-    template <class Pred>
-    bool run_quietly_until(Pred done) {
-        return redis_test::run_until(io, done);
     }
 };
 
