@@ -214,24 +214,46 @@ private:
         unsigned retries = 0;
     };
 
-    // What a node's connection calls back with a command's outcome.
+    // What a node's connection calls back with a command's outcome. It
+    // holds the client weakly: the client owns the node's connection, whose
+    // queue holds this, and a strong reference would keep both alive for
+    // ever if the io_context went away before the client's close ran.
     struct on_reply {
-        std::shared_ptr<cluster_impl> self;
+        std::weak_ptr<cluster_impl> owner;
         std::unique_ptr<op> o;
 
         void operator()(boost::system::error_code ec, reply r) {
-            if (!ec && r.is_error()) {
-                auto const text = r.text();
-                if (text.starts_with("MOVED ") || text.starts_with("ASK "))
-                    return self->redirect(std::move(o), std::move(r));
-                if (text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN"))
-                    return self->retry(std::move(o), std::move(r));
-            }
-            if (ec == error::not_connected || ec == error::connection_lost || ec == error::timeout)
+            bool const redirected =
+                !ec && r.is_error() &&
+                (r.text().starts_with("MOVED ") || r.text().starts_with("ASK ") ||
+                 r.text().starts_with("TRYAGAIN") || r.text().starts_with("CLUSTERDOWN"));
+            bool const unanswered =
+                ec == error::not_connected || ec == error::connection_lost || ec == error::timeout;
+            if (!redirected && !unanswered)
+                return o->done(ec, std::move(r));
+            auto self = owner.lock();
+            if (!self)
+                return o->done(redirected ? asio::error::operation_aborted : ec, std::move(r));
+            if (unanswered) {
                 self->request_refresh();
-            o->done(ec, std::move(r));
+                return o->done(ec, std::move(r));
+            }
+            if (r.text().starts_with("MOVED ") || r.text().starts_with("ASK "))
+                return self->redirect(std::move(o), std::move(r));
+            self->retry(std::move(o), std::move(r));
         }
     };
+
+    // A handler that reaches the client only while it lives (on_reply says
+    // why): the node connections' waiters and queues hold these.
+    template <class Fn>
+    [[nodiscard]] auto weakly(Fn fn) {
+        return asio::bind_executor(
+            strand_, [owner = this->weak_from_this(), fn = std::move(fn)](auto&&... args) mutable {
+                if (auto self = owner.lock())
+                    fn(*self, std::forward<decltype(args)>(args)...);
+            });
+    }
 
     static std::uint64_t get(std::atomic<std::uint64_t> const& a) noexcept {
         return a.load(std::memory_order_relaxed);
@@ -314,7 +336,7 @@ private:
         }
         copy.timeout = o->deadline - now;
         auto& c = connection_access::impl(n->conn);
-        exec_completion next(on_reply{this->shared_from_this(), std::move(o)}, c.strand());
+        exec_completion next(on_reply{this->weak_from_this(), std::move(o)}, c.strand());
         if (asking)
             c.submit_asking(std::move(copy), std::move(next));
         else
@@ -351,8 +373,11 @@ private:
         if (n->conn.state() == connection_state::ready)
             return send(std::move(o), n, asking);
         n->conn.async_connect(
-            asio::bind_executor(strand_, [self = this->shared_from_this(), o = std::move(o), n,
+            asio::bind_executor(strand_, [owner = this->weak_from_this(), o = std::move(o), n,
                                           asking](boost::system::error_code ec) mutable {
+                auto self = owner.lock();
+                if (!self)
+                    return o->done(asio::error::operation_aborted, reply{});
                 if (ec)
                     return o->done(make_error_code(error::not_connected), reply{});
                 self->send(std::move(o), n, asking);
@@ -400,16 +425,15 @@ private:
 
     // Waits for the seed's connection, then asks it for the map.
     void discover() {
-        node_at(0).conn.async_connect(asio::bind_executor(
-            strand_, [self = this->shared_from_this()](boost::system::error_code ec) {
-                if (self->mode_ == cluster_mode::closed)
-                    return;
-                if (ec) {
-                    self->finish_waiters(ec);
-                    return self->discover(); // after the connection's backoff
-                }
-                self->ask_map(&self->node_at(0), true);
-            }));
+        node_at(0).conn.async_connect(weakly([](cluster_impl& self, boost::system::error_code ec) {
+            if (self.mode_ == cluster_mode::closed)
+                return;
+            if (ec) {
+                self.finish_waiters(ec);
+                return self.discover(); // after the connection's backoff
+            }
+            self.ask_map(&self.node_at(0), true);
+        }));
     }
 
     void ask_map(node* n, bool initial) {
@@ -417,9 +441,8 @@ private:
         auto cmd = use_slots_ ? command{"CLUSTER", "SLOTS"} : command{"CLUSTER", "SHARDS"};
         n->conn.async_exec(
             std::move(cmd),
-            asio::bind_executor(strand_, [self = this->shared_from_this(), n,
-                                          initial](boost::system::error_code ec, reply r) {
-                self->on_map(n, initial, ec, std::move(r));
+            weakly([n, initial](cluster_impl& self, boost::system::error_code ec, reply r) {
+                self.on_map(n, initial, ec, std::move(r));
             }));
     }
 
@@ -482,13 +505,12 @@ private:
             return finish_waiters({});
         }
         for (node* p : primaries)
-            p->conn.async_connect(asio::bind_executor(
-                strand_, [self = this->shared_from_this(), left](boost::system::error_code) {
-                    if (--*left == 0 && self->mode_ != cluster_mode::closed) {
-                        self->ready_ = true;
-                        self->finish_waiters({});
-                    }
-                }));
+            p->conn.async_connect(weakly([left](cluster_impl& self, boost::system::error_code) {
+                if (--*left == 0 && self.mode_ != cluster_mode::closed) {
+                    self.ready_ = true;
+                    self.finish_waiters({});
+                }
+            }));
     }
 
     void apply(cluster_topology const& map) {
