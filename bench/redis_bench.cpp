@@ -39,15 +39,6 @@
 // (apikit's: this process, whose one thread runs the io_context;
 // redis-benchmark's: the child process).
 
-// g++ 12 at -O3 warns, depending on what it inlines around async_eval, that
-// the shared_ptr of the script async_eval copies into its fresh request
-// (`rq.code = code`, an empty std::optional) "may be used uninitialized": a
-// false positive of its optional assignment. Middle-end warnings follow the
-// pragma in force where the header's code is, hence before every include.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <apikit/redis.hpp>
 
 #include "redis_bench_support.hpp"

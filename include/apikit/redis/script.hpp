@@ -48,6 +48,15 @@ class script {
 public:
     explicit script(std::string source) : data_(std::make_shared<data>(std::move(source))) {}
 
+    /// No script: the place of one in a command that is not a script call
+    /// (the connection's queue). Only `operator bool` may be asked of it.
+    /// (Not std::optional<script>: g++ 12 at -O3 warns that the optional's
+    /// shared_ptr "may be used uninitialized" wherever one is assigned.)
+    script() noexcept = default;
+
+    /// False for an empty script.
+    [[nodiscard]] explicit operator bool() const noexcept { return data_ != nullptr; }
+
     [[nodiscard]] std::string_view source() const noexcept { return data_->source; }
     /// 40 lowercase hex digits, as SCRIPT LOAD answers.
     [[nodiscard]] std::string_view sha1() const noexcept { return data_->sha1; }

@@ -326,7 +326,7 @@ private:
             // importing node would be answered by a resend without ASKING,
             // which the node would answer with MOVED back to the source.
             std::string resp;
-            o->rq.code->append_eval(resp, o->rq.tail, o->rq.n);
+            o->rq.code.append_eval(resp, o->rq.tail, o->rq.n);
             copy.cmd = command::from_resp(std::move(resp), o->rq.n + 3);
         } else {
             copy.cmd = o->rq.cmd;

@@ -175,8 +175,8 @@ private:
     struct pending {
         exec_completion done;
         time_point deadline;
-        std::size_t bytes;          // its share of out_, while unsent
-        std::optional<script> code; // a script call not yet resent by source
+        std::size_t bytes; // its share of out_, while unsent
+        script code;       // a script call not yet resent by source; else empty
         std::string tail;
         std::size_t n;
     };
@@ -236,7 +236,7 @@ private:
             Clock::now() + std::chrono::ceil<typename Clock::duration>(rq.timeout);
         auto const before = out_.size();
         if (rq.code)
-            rq.code->append_evalsha(out_, rq.tail, rq.n);
+            rq.code.append_evalsha(out_, rq.tail, rq.n);
         else
             out_.append(rq.cmd.resp());
         pending_.push_back({std::move(done), deadline, out_.size() - before, std::move(rq.code),
@@ -375,9 +375,9 @@ private:
             // caches it again. Once: a second NOSCRIPT is the caller's reply.
             if (p.code && r.is_error_code("NOSCRIPT")) {
                 auto const before = out_.size();
-                p.code->append_eval(out_, p.tail, p.n);
+                p.code.append_eval(out_, p.tail, p.n);
                 p.bytes = out_.size() - before;
-                p.code.reset();
+                p.code = script();
                 p.tail = {};
                 pending_.push_back(std::move(p));
                 continue;

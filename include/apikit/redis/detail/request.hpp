@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <optional>
 #include <string>
 
 namespace apikit::redis::detail {
@@ -28,7 +27,7 @@ using wait_completion = completion<boost::system::error_code>;
 /// if the server answers NOSCRIPT).
 struct request {
     command cmd = command::from_resp({}, 0);
-    std::optional<script> code;
+    script code; // empty for a plain command
     std::string tail;
     std::size_t n = 0;
     std::chrono::nanoseconds timeout{};
