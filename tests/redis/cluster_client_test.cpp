@@ -40,9 +40,7 @@ struct cluster_at {
     asio::io_context io;
     cluster_client client;
 
-    explicit cluster_at(std::uint16_t seed,
-                        redis::cluster_options (*make)(std::uint16_t) = quick_cluster)
-        : client(io.get_executor(), make(seed)) {
+    explicit cluster_at(std::uint16_t seed) : client(io.get_executor(), quick_cluster(seed)) {
         REQUIRE_FALSE(connect(io, client));
     }
     redis::reply ok(redis::command c) { return redis_test::ok(io, client, std::move(c)); }

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,14 @@ private:
 /// Fills `out` with `n` bytes from the CSPRNG.
 inline void random_bytes(void* out, std::size_t n) {
     detail::thread_random_pool().fill(out, n);
+}
+
+/// A double uniform in [0, 1), from 53 random bits: the draw of a jittered
+/// backoff.
+[[nodiscard]] inline double random_unit() {
+    std::uint64_t bits;
+    random_bytes(&bits, sizeof bits);
+    return static_cast<double>(bits >> 11) * 0x1.0p-53;
 }
 
 /// Characters of a random id: base62, so an id is one word when double-clicked

@@ -200,8 +200,11 @@ public:
 
 private:
     struct node {
-        node(asio::any_io_executor ex, connection_options o) : conn(std::move(ex), std::move(o)) {}
-        connection_type conn;
+        node(asio::any_io_executor ex, connection_options o, std::uint16_t number)
+            : conn(std::move(ex), std::move(o))
+            , id(number) {}
+        connection_type conn; // its options name the node's address
+        std::uint16_t id;     // its number in the slot map: index + 1
     };
 
     struct op {
@@ -223,10 +226,12 @@ private:
         std::unique_ptr<op> o;
 
         void operator()(boost::system::error_code ec, reply r) {
+            bool const moved = !ec && r.is_error() &&
+                               (r.text().starts_with("MOVED ") || r.text().starts_with("ASK "));
             bool const redirected =
-                !ec && r.is_error() &&
-                (r.text().starts_with("MOVED ") || r.text().starts_with("ASK ") ||
-                 r.text().starts_with("TRYAGAIN") || r.text().starts_with("CLUSTERDOWN"));
+                moved ||
+                (!ec && r.is_error() &&
+                 (r.text().starts_with("TRYAGAIN") || r.text().starts_with("CLUSTERDOWN")));
             bool const unanswered =
                 ec == error::not_connected || ec == error::connection_lost || ec == error::timeout;
             if (!redirected && !unanswered)
@@ -238,7 +243,7 @@ private:
                 self->request_refresh();
                 return o->done(ec, std::move(r));
             }
-            if (r.text().starts_with("MOVED ") || r.text().starts_with("ASK "))
+            if (moved)
                 return self->redirect(std::move(o), std::move(r));
             self->retry(std::move(o), std::move(r));
         }
@@ -288,28 +293,22 @@ private:
     // table is full. Strand only (and the constructor, for the seed).
     node* add_node(std::string const& host, std::uint16_t port) {
         auto const n = node_count();
-        for (std::size_t i = 0; i < n; ++i)
-            if (addresses_[i].first == host && addresses_[i].second == port)
+        for (std::size_t i = 0; i < n; ++i) {
+            auto const& at = node_at(i).conn.options().server;
+            if (at.host == host && at.port == port)
                 return &node_at(i);
+        }
         if (n == max_nodes)
             return nullptr;
         auto o = opts_.node;
         o.server.host = host;
         o.server.port = port;
-        auto* p = new node(ex_, std::move(o));
-        addresses_.emplace_back(host, port);
+        auto* p = new node(ex_, std::move(o), static_cast<std::uint16_t>(n + 1));
         nodes_[n].store(p, std::memory_order_release);
         node_count_.store(n + 1, std::memory_order_release);
         if (n > 0)
             p->conn.start();
         return p;
-    }
-
-    [[nodiscard]] std::size_t index_of(node const* p) const noexcept {
-        for (std::size_t i = 0, n = node_count(); i < n; ++i)
-            if (nodes_[i].load(std::memory_order_relaxed) == p)
-                return i;
-        return max_nodes;
     }
 
     // --- Sending.
@@ -345,26 +344,25 @@ private:
 
     // MOVED or ASK: on the strand, since it may change the map.
     void redirect(std::unique_ptr<op> o, reply r) {
-        asio::post(strand_, [self = this->shared_from_this(), o = std::move(o),
-                             r = std::move(r)]() mutable {
-            auto const& seed = self->opts_.node.server;
-            auto const to = parse_redirect(r.text(), seed.host);
-            if (!to || ++o->redirects > self->opts_.max_redirects)
-                return o->done({}, std::move(r));
-            node* n = self->add_node(to->host, to->port);
-            if (n == nullptr)
-                return o->done({}, std::move(r));
-            bool const ask = to->k == redirect::kind::ask;
-            if (ask) {
-                bump(self->ask_);
-            } else {
-                bump(self->moved_);
-                self->owner_[to->slot].store(static_cast<std::uint16_t>(self->index_of(n) + 1),
-                                             std::memory_order_release);
-                self->request_refresh();
-            }
-            self->send_when_ready(std::move(o), n, ask);
-        });
+        asio::post(strand_,
+                   [self = this->shared_from_this(), o = std::move(o), r = std::move(r)]() mutable {
+                       auto const& seed = self->opts_.node.server;
+                       auto const to = parse_redirect(r.text(), seed.host);
+                       if (!to || ++o->redirects > self->opts_.max_redirects)
+                           return o->done({}, std::move(r));
+                       node* n = self->add_node(to->host, to->port);
+                       if (n == nullptr)
+                           return o->done({}, std::move(r));
+                       bool const ask = to->k == redirect::kind::ask;
+                       if (ask) {
+                           bump(self->ask_);
+                       } else {
+                           bump(self->moved_);
+                           self->owner_[to->slot].store(n->id, std::memory_order_release);
+                           self->request_refresh();
+                       }
+                       self->send_when_ready(std::move(o), n, ask);
+                   });
     }
 
     // A node named by a redirection may be new, its connection still being
@@ -388,10 +386,7 @@ private:
     void retry(std::unique_ptr<op> o, reply r) {
         asio::post(strand_, [self = this->shared_from_this(), o = std::move(o),
                              r = std::move(r)]() mutable {
-            std::uint64_t bits;
-            random_bytes(&bits, sizeof bits);
-            double const u = static_cast<double>(bits >> 11) * 0x1.0p-53;
-            auto const wait = self->opts_.retry.delay(++o->retries, u);
+            auto const wait = self->opts_.retry.delay(++o->retries, random_unit());
             auto const at = Clock::now() + std::chrono::ceil<typename Clock::duration>(wait);
             if (at >= o->deadline)
                 return o->done({}, std::move(r));
@@ -448,7 +443,6 @@ private:
 
     void on_map(node* n, bool initial, boost::system::error_code ec, reply r) {
         refreshing_ = false;
-        last_refresh_ = Clock::now();
         if (mode_ == cluster_mode::closed)
             return;
         if (!ec && r.is_error() &&
@@ -465,7 +459,7 @@ private:
         }
         std::optional<cluster_topology> map;
         if (!ec) {
-            auto const& host = addresses_[index_of(n)].first;
+            auto const& host = n->conn.options().server.host;
             auto parsed = use_slots_ ? parse_cluster_slots(r, host) : parse_cluster_shards(r, host);
             if (parsed)
                 map = std::move(*parsed);
@@ -520,11 +514,10 @@ private:
             node* p = add_node(shard.primary.host, shard.primary.port);
             if (p == nullptr)
                 continue;
-            auto const id = static_cast<std::uint16_t>(index_of(p) + 1);
             for (auto const& range : shard.slots)
                 for (std::size_t s = range.first; s <= range.last && s < slot_count; ++s) {
                     covered += next[s] == 0;
-                    next[s] = id;
+                    next[s] = p->id;
                 }
         }
         std::size_t primaries = 0;
@@ -643,7 +636,6 @@ private:
     std::atomic<std::uint64_t> timeouts_{0};
 
     // Strand only.
-    std::vector<std::pair<std::string, std::uint16_t>> addresses_; // by node index
     std::vector<wait_completion> waiters_;
     time_point last_refresh_{};
     std::size_t next_asked_ = 0;

@@ -632,10 +632,7 @@ private:
     // starts the attempt or the wait.
     template <class Notify>
     void reconnect(Notify notify) {
-        std::uint64_t bits;
-        random_bytes(&bits, sizeof bits);
-        double const u = static_cast<double>(bits >> 11) * 0x1.0p-53;
-        auto const wait = opts_.reconnect.delay(failures_, u);
+        auto const wait = opts_.reconnect.delay(failures_, random_unit());
         publish(wait.count() == 0 ? connection_state::connecting : connection_state::backoff);
         notify();
         if (state_ == connection_state::closed)
